@@ -1,0 +1,6 @@
+'use strict';
+
+exports.security = {
+  hsts: { enable: false },
+};
+exports.logger = { level: 'DEBUG' };

@@ -1,0 +1,3 @@
+"""eggshield: audit and harden Egg.js applications."""
+
+__version__ = "0.1.0"

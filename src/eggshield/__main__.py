@@ -1,0 +1,3 @@
+from eggshield.cli.main import main
+
+main()

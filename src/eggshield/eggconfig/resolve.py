@@ -1,0 +1,180 @@
+"""Static configuration resolution: Egg's loader order and merge, with no project code run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eggshield.eggconfig import plugins as plugin_list
+from eggshield.eggconfig.defaults import data_major, load_defaults, placeholder_values, unit_layer
+from eggshield.eggconfig.merge import extend
+from eggshield.eggconfig.model import ResolvedConfig
+from eggshield.finding import InputProblem
+from eggshield.js.evaluate import EvalError, Evaluator
+from eggshield.js.values import JSFunction, JSObject, Loc, Unknown, from_json
+from eggshield.project.model import EggProject
+
+CONFIG_EXTS = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def app_file_order(names: dict, env: str, scope: str) -> list[str]:
+    """Egg's `getTypeFiles`: default (legacy fallback), scope, env, scope_env."""
+    order = ["default" if "default" in names else "legacy"]
+    if env == "default":
+        return order
+    if scope:
+        order.append(scope)
+    order.append(env)
+    if scope:
+        order.append(f"{scope}_{env}")
+    return [name for name in order if name in names]
+
+
+def make_evaluator(project: EggProject) -> Evaluator:
+    from eggshield.project.files import read_source
+
+    def read(path: Path) -> str:
+        result = read_source(path, project.scan_root)
+        if isinstance(result, InputProblem):
+            raise EvalError(result.message)
+        return result
+
+    return Evaluator(rel=project.rel, read=read)
+
+
+def appinfo_object(project: EggProject, env: str, scope: str) -> JSObject:
+    info = JSObject()
+    base = project.root.as_posix()
+    info.set("name", project.name, None)
+    info.set("baseDir", base, None)
+    info.set("env", env, None)
+    info.set("scope", scope, None)
+    info.set("HOME", Unknown("appInfo.HOME (EGG_HOME or the server user's home directory)"), None)
+    info.set("root", base if env in ("local", "unittest") else Unknown(
+        "appInfo.root (the server's HOME outside local/unittest)"), None)
+    info.set("pkg", from_json(project.pkg), None)
+    return info
+
+
+def _mark_default(obj):
+    if isinstance(obj, JSObject):
+        for key, loc in list(obj.locs.items()):
+            obj.locs[key] = Loc(loc.path, loc.line, loc.column, default=True)
+        for value in obj.values():
+            _mark_default(value)
+    return obj
+
+
+class _Loader:
+    def __init__(self, project: EggProject, env: str, scope: str):
+        self.project = project
+        self.env = env
+        self.scope = scope
+        self.evaluator = make_evaluator(project)
+        self.notes: list[str] = []
+        self.problems: list[InputProblem] = []
+        self.appinfo = appinfo_object(project, env, scope)
+
+    def module_value(self, path: Path, *, is_app: bool, app_config: JSObject | None = None):
+        """Evaluate one config/plugin module the way Egg's loadFile uses it."""
+        try:
+            value = self.evaluator.load(path).value
+        except EvalError as exc:
+            self.problems.append(InputProblem(self.project.rel(path), str(exc)))
+            return None
+        if isinstance(value, JSFunction):
+            if value.is_async and (self.project.egg_major or 3) < 4:
+                self.notes.append(f"{self.project.rel(path)}: an async config function contributes nothing in "
+                                  "egg < 4 (Egg does not await it)")
+                return None
+            args = [self.appinfo] if is_app else [self.appinfo, app_config or JSObject()]
+            try:
+                value = self.evaluator.call(value, args)
+            except EvalError as exc:
+                self.problems.append(InputProblem(self.project.rel(path), str(exc)))
+                return None
+        if isinstance(value, Unknown):
+            self.notes.append(f"{self.project.rel(path)}: exports {value.reason}; its values are unknown")
+            return None
+        return value
+
+    def plugin_unit_files(self, plugin_dir: Path) -> dict[str, Path]:
+        files: dict[str, Path] = {}
+        config_dir = plugin_dir / "config"
+        for name in ("default", self.env):
+            for ext in CONFIG_EXTS:
+                candidate = config_dir / f"config.{name}{ext}"
+                if candidate.is_file():
+                    files["default" if name == "default" else "env"] = candidate
+                    break
+        return files
+
+
+def resolve(project: EggProject, env: str = "prod", scope: str = "") -> ResolvedConfig:
+    loader = _Loader(project, env, scope)
+    major, stand_in = data_major(project.egg_major)
+    if stand_in:
+        loader.notes.append(stand_in)
+    defaults = load_defaults(major)
+    fill = placeholder_values(project.name, project.root.as_posix(), env, project.egg_version or defaults.version)
+
+    # plugins: framework list, then the app's plugin files in Egg's order
+    entries = plugin_list.framework_entries(defaults)
+    for file_name in app_file_order(project.plugin_files, env, scope):
+        path = project.plugin_files[file_name]
+        value = loader.module_value(path, is_app=True)
+        plugin_list.apply_plugin_file(entries, value, loader.notes, project.rel(path))
+    for entry in entries.values():
+        if not entry.framework_default or entry.name not in defaults.units:
+            entry.known_defaults = False
+    plugin_dirs: dict[str, Path] = {}
+    for name, entry in entries.items():
+        if not entry.framework_default:
+            found = plugin_list.read_package_meta(entry, project.root)
+            if found is not None:
+                plugin_dirs[name] = found
+    enabled = plugin_list.finalize(entries, env, loader.notes)
+    order = plugin_list.load_order(enabled, entries, defaults.load_order)
+
+    # the app's own config files (default, then env), evaluated once
+    app_layers: dict[str, list[tuple[str, object]]] = {"default": [], "env": []}
+    for file_name in app_file_order(project.config_files, env, scope):
+        path = project.config_files[file_name]
+        layer = "default" if file_name in ("default", "legacy") else "env"
+        value = loader.module_value(path, is_app=True)
+        if value is not None:
+            app_layers[layer].append((project.rel(path), value))
+    app_config = JSObject()
+    for _, value in app_layers["default"] + app_layers["env"]:
+        extend(app_config, value)
+
+    config = JSObject()
+    files: list[str] = []
+    for layer in ("default", "env"):
+        for name in order:
+            entry = entries[name]
+            if entry.framework_default and name in defaults.units:
+                value = unit_layer(defaults, name, env, layer, fill)
+            elif name in plugin_dirs:
+                unit = loader.plugin_unit_files(plugin_dirs[name]).get(layer)
+                value = loader.module_value(unit, is_app=False, app_config=app_config) if unit else None
+                value = _mark_default(value)
+                entry.known_defaults = True
+            else:
+                value = None
+                if layer == "default" and not entry.framework_default:
+                    loader.notes.append(f"plugin '{name}' ({entry.package or entry.path or '?'}) is not installed "
+                                        "here; its defaults are unknown")
+            extend(config, value)
+        for name in defaults.units:
+            if defaults.units[name].get("kind") == "framework":
+                extend(config, unit_layer(defaults, name, env, layer, fill))
+        for rel, value in app_layers[layer]:
+            files.append(rel)
+            extend(config, value)
+    if project.framework not in ("egg", defaults.framework_package):
+        loader.notes.append(f"framework '{project.framework}' adds defaults of its own that eggshield does not model")
+
+    return ResolvedConfig(
+        env=env, scope=scope, config=config, plugins=entries, egg_major=project.egg_major,
+        egg_version=project.egg_version, defaults_major=major, files=files,
+        notes=loader.notes + loader.evaluator.notes, problems=loader.problems)

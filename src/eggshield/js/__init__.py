@@ -1,0 +1,1 @@
+"""Parse JavaScript/TypeScript with tree-sitter and evaluate config modules statically."""

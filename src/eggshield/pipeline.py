@@ -1,0 +1,92 @@
+"""The scan pipeline: discover → parse → resolve → check → suppress → report model.
+
+The CLI only parses arguments and prints; everything a scan does in between is here so that
+other front ends (tests, a future server mode) run exactly the same steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eggshield.checks.context import CheckContext
+from eggshield.checks.registry import all_rules
+from eggshield.checks.runner import run_checks
+from eggshield.eggconfig import ResolvedConfig, resolve
+from eggshield.finding import Finding, InputProblem
+from eggshield.js.sources import parse_sources
+from eggshield.project.discover import discover
+from eggshield.project.model import EggProject
+from eggshield.report.interface import Report, Target
+
+
+@dataclass
+class AppResult:
+    project: EggProject
+    config: ResolvedConfig
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    suppressed: int = 0
+
+
+@dataclass
+class ScanResult:
+    apps: list[AppResult]
+    report: Report
+    problems: list[InputProblem]
+
+    @property
+    def scanned_anything(self) -> bool:
+        return any(app.config.files or app.project.config_files for app in self.apps)
+
+
+def scan_app(project: EggProject, env: str, scope: str = "", progress: Callable[[Path], None] | None = None,
+             use_inline: bool = True) -> AppResult:
+    from eggshield.suppress import apply_inline, apply_policy, load_policy
+
+    _, parse_problems = parse_sources(project, on_file=progress)
+    config = resolve(project, env=env, scope=scope)
+    findings, check_problems = run_checks(CheckContext(project=project, config=config))
+    problems = _unique([*project.problems, *parse_problems, *config.problems, *check_problems])
+    total = len(findings)
+    if use_inline:
+        findings = apply_inline(findings, root=project.scan_root)
+    policy, policy_problems = load_policy(project.root)
+    problems.extend(policy_problems)
+    findings = apply_policy(findings, policy, root=project.scan_root)
+    return AppResult(project=project, config=config, findings=findings, problems=problems,
+                     suppressed=total - len(findings))
+
+
+def scan(path: Path, env: str = "prod", scope: str = "", baseline: dict | None = None,
+         progress: Callable[[Path], None] | None = None, use_inline: bool = True) -> ScanResult:
+    """Scan every Egg app under `path`. Raises NotAnEggApp when there is none."""
+    from eggshield.suppress import filter_new
+
+    found = discover(path)
+    apps = [scan_app(p, env, scope, progress, use_inline) for p in found.projects]
+    findings = [f for app in apps for f in app.findings]
+    baselined = 0
+    if baseline is not None:
+        findings, baselined = filter_new(findings, baseline)
+    problems = _unique([*found.problems, *(p for app in apps for p in app.problems)])
+    report = Report(
+        findings=findings, problems=problems,
+        targets=[Target(label=app.project.rel(app.project.root) or ".", egg_major=app.project.egg_major,
+                        egg_version=app.project.egg_version, env=env, framework=app.project.framework)
+                 for app in apps],
+        rules={r.id: r.metadata() for r in all_rules()},
+        suppressed_count=sum(app.suppressed for app in apps), baseline_count=baselined,
+        scan_root=str(Path(path).resolve()))
+    return ScanResult(apps=apps, report=report, problems=problems)
+
+
+def _unique(problems: list[InputProblem]) -> list[InputProblem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
