@@ -28,6 +28,8 @@ class AppResult:
     findings: list[Finding] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
     suppressed: int = 0
+    policy: object = None
+    readable: bool = True  # at least one of its files could be read and parsed (or it has none)
 
 
 @dataclass
@@ -38,25 +40,29 @@ class ScanResult:
 
     @property
     def scanned_anything(self) -> bool:
-        return any(app.config.files or app.project.config_files for app in self.apps)
+        return any(app.readable for app in self.apps)
 
 
 def scan_app(project: EggProject, env: str, scope: str = "", progress: Callable[[Path], None] | None = None,
              use_inline: bool = True) -> AppResult:
-    from eggshield.suppress import apply_inline, apply_policy, load_policy
+    from eggshield.suppress import apply_inline, apply_policy, file_line_reader, load_policy
 
-    _, parse_problems = parse_sources(project, on_file=progress)
+    trees, parse_problems = parse_sources(project, on_file=progress)
     config = resolve(project, env=env, scope=scope)
     findings, check_problems = run_checks(CheckContext(project=project, config=config))
-    problems = _unique([*project.problems, *parse_problems, *config.problems, *check_problems])
-    total = len(findings)
+    problems = [*project.problems, *parse_problems, *config.problems, *check_problems]
+    suppressed = 0
     if use_inline:
-        findings = apply_inline(findings, root=project.scan_root)
-    policy, policy_problems = load_policy(project.root)
-    problems.extend(policy_problems)
-    findings = apply_policy(findings, policy, root=project.scan_root)
-    return AppResult(project=project, config=config, findings=findings, problems=problems,
-                     suppressed=total - len(findings))
+        findings, hidden = apply_inline(findings, file_line_reader(project.scan_root))
+        suppressed += len(hidden)
+    policy = load_policy(project.root, project.scan_root)
+    problems.extend(policy.problems)
+    problems.extend(InputProblem(policy.source or ".eggshield.toml", w) for w in policy.warnings)
+    findings, hidden = apply_policy(findings, policy)
+    suppressed += len(hidden)
+    return AppResult(project=project, config=config, findings=findings, problems=_unique(problems),
+                     suppressed=suppressed, policy=policy,
+                     readable=bool(trees) or not project.source_files)
 
 
 def scan(path: Path, env: str = "prod", scope: str = "", baseline: dict | None = None,
@@ -73,13 +79,18 @@ def scan(path: Path, env: str = "prod", scope: str = "", baseline: dict | None =
     problems = _unique([*found.problems, *(p for app in apps for p in app.problems)])
     report = Report(
         findings=findings, problems=problems,
-        targets=[Target(label=app.project.rel(app.project.root) or ".", egg_major=app.project.egg_major,
+        targets=[Target(label=_label(app.project), egg_major=app.project.egg_major,
                         egg_version=app.project.egg_version, env=env, framework=app.project.framework)
                  for app in apps],
         rules={r.id: r.metadata() for r in all_rules()},
         suppressed_count=sum(app.suppressed for app in apps), baseline_count=baselined,
         scan_root=str(Path(path).resolve()))
     return ScanResult(apps=apps, report=report, problems=problems)
+
+
+def _label(project: EggProject) -> str:
+    rel = project.rel(project.root)
+    return project.name if rel in ("", ".") else f"{project.name} ({rel})"
 
 
 def _unique(problems: list[InputProblem]) -> list[InputProblem]:

@@ -20,7 +20,7 @@ FIX = """Read the keys from the environment in config/config.prod.js (or config.
 ```js
 // config/config.prod.js
 module.exports = () => ({
-  keys: process.env.EGG_KEYS, // e.g. `openssl rand -base64 32`; several keys: 'new,old' to rotate
+  keys: process.env.EGG_KEYS, // e.g. `openssl rand -base64 32`; list several, comma-separated, to rotate
 });
 ```
 
@@ -59,7 +59,8 @@ def hardcoded_keys(ctx: CheckContext):
 
     ## How to fix
     Load keys from the environment or a secret store in production, with no literal fallback,
-    and rotate the committed value (`keys: 'new,old'` keeps old cookies valid during rotation).
+    and rotate the committed value (a comma-separated list, new key first, keeps old cookies valid
+    during rotation).
 
     ```js
     // config/config.prod.js

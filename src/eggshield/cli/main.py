@@ -142,13 +142,11 @@ def scan(path: Path, env: str, scope: str, fmt: str, output: str | None, fail_on
 
 
 def _policy_fail_on(result) -> str | None:
+    """The first app's `.eggshield.toml` fail_on, when it has one."""
     for app in result.apps:
-        from eggshield.suppress import load_policy
-
-        policy, _ = load_policy(app.project.root)
-        value = getattr(policy, "fail_on", None)
-        if value in FAIL_ON:
-            return value
+        policy = app.policy
+        if policy is not None and policy.source is not None and policy.fail_on in FAIL_ON:
+            return policy.fail_on
     return None
 
 
@@ -159,9 +157,10 @@ def _policy_fail_on(result) -> str | None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--app-only", is_flag=True, help="Text: show only values the app sets, not framework defaults.")
 @click.option("--key", "prefix", default=None, help="Text: show only this dotted key and below, e.g. security.csrf")
+@click.option("--show-secrets", is_flag=True, help="Print passwords, tokens and keys in clear (masked by default).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
 def config_cmd(path: Path, env: str, scope: str, fmt: str, app_only: bool, prefix: str | None,
-               output: str | None) -> None:
+               show_secrets: bool, output: str | None) -> None:
     """Show the configuration Egg will use for PATH in ENV, each value with the file:line that set it.
 
     Values eggshield cannot know without running code (environment variables, calls) are shown
@@ -186,7 +185,7 @@ def config_cmd(path: Path, env: str, scope: str, fmt: str, app_only: bool, prefi
         for problem in [*project.problems, *resolved.problems]:
             _err(str(problem))
         if fmt == "json":
-            doc = to_document(resolved)
+            doc = to_document(resolved, show_secrets=show_secrets)
             doc["app"] = project.rel(project.root) or "."
             docs.append(doc)
         else:
@@ -195,7 +194,8 @@ def config_cmd(path: Path, env: str, scope: str, fmt: str, app_only: bool, prefi
             header = [f"# {project.name} ({project.rel(project.root) or '.'}) · {project.framework} {version} · env {env}",
                       f"# files: {', '.join(resolved.files) or 'none'}", f"# plugins on: {plugins}"]
             header += [f"# note: {n.splitlines()[0]}" for n in resolved.notes[:20]]
-            texts.append("\n".join(header) + "\n" + render_tree(resolved, app_only=app_only, prefix=prefix))
+            texts.append("\n".join(header) + "\n" + render_tree(resolved, app_only=app_only, prefix=prefix,
+                                                                 show_secrets=show_secrets))
     for problem in found.problems:
         _err(str(problem))
     if fmt == "json":

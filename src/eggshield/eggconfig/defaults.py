@@ -18,7 +18,7 @@ from eggshield.js.values import UNDEFINED, JSArray, JSObject, Loc, Unknown, from
 
 DATA_MAJORS = (2, 3, 4)
 DATA_ENVS = ("prod", "local", "unittest", "test")
-_PLACEHOLDER = re.compile(r"\{(baseDir|name|root|HOME|tmpdir|homedir|version)\}")
+_PLACEHOLDER = re.compile(r"\{(baseDir|name|root|HOME|tmpdir|homedir|version|node_modules)\}")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Defaults:
     load_order: tuple[str, ...]
     units: dict
     source: str
+    initial: dict  # what Egg's merge starts from (egg 4: {middleware: [], coreMiddleware: []})
 
 
 def data_major(major: int | None) -> tuple[int, str | None]:
@@ -48,7 +49,8 @@ def load_defaults(major: int) -> Defaults:
     raw = json.loads(resources.files("eggshield.data").joinpath(f"egg_defaults/egg{major}.json").read_text("utf-8"))
     return Defaults(
         major=raw["egg_major"], version=raw["egg_version"], framework_package=raw["framework_package"],
-        plugins=raw["plugins"], load_order=tuple(raw["load_order"]), units=raw["units"], source=raw.get("source", ""))
+        plugins=raw["plugins"], load_order=tuple(raw["load_order"]), units=raw["units"], source=raw.get("source", ""),
+        initial=raw.get("loader_initial_target") or {})
 
 
 def unit_layer(defaults: Defaults, unit: str, env: str, layer: str, appinfo: dict) -> JSObject | None:

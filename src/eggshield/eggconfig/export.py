@@ -6,15 +6,21 @@ import json
 
 from eggshield.eggconfig.model import ResolvedConfig
 from eggshield.js.values import UNDEFINED, JSFunction, JSObject, JSRegExp, Opaque, Unknown, to_json
+from eggshield.masking import is_secret_key, mask_secret, mask_tree
 
 
-def to_document(resolved: ResolvedConfig) -> dict:
-    """`{"env", "egg", "config", "plugins", "provenance"}` as `eggshield config --format json` prints."""
+def to_document(resolved: ResolvedConfig, *, show_secrets: bool = False) -> dict:
+    """`{"env", "egg", "config", "plugins", "provenance"}` as `eggshield config --format json` prints.
+
+    Strings under secret-looking keys are masked unless `show_secrets` (arrays included, unlike
+    Egg's own dump, which prints `dbs: [{password}]` in clear).
+    """
+    config = to_json(resolved.config)
     return {
         "env": resolved.env,
         "egg": {"major": resolved.egg_major, "version": resolved.egg_version,
                 "defaults": f"egg {resolved.defaults_major}"},
-        "config": to_json(resolved.config),
+        "config": config if show_secrets else mask_tree(config),
         "plugins": {
             name: {"enable": e.enable, "package": e.package, "path": e.path, "version": e.version,
                    "from": e.origin, "env": e.env, "dependencies": e.dependencies,
@@ -28,7 +34,14 @@ def to_document(resolved: ResolvedConfig) -> dict:
     }
 
 
-def _leaf(value) -> str:
+def _leaf(value, secret: bool = False) -> str:
+    if secret and not isinstance(value, JSObject):
+        plain = to_json(value)
+        if isinstance(value, Unknown):
+            masked = mask_tree(plain, "secret")
+            extra = f", fallback {masked['fallback']}" if "fallback" in masked else ""
+            return f"<unknown: {value.reason}{extra}>"
+        return str(mask_tree(plain, "secret")) if not isinstance(plain, str) else mask_secret(plain)
     if isinstance(value, Unknown):
         extra = f", fallback {json.dumps(to_json(value.fallback))}" if value.has_fallback else ""
         return f"<unknown: {value.reason}{extra}>"
@@ -41,11 +54,12 @@ def _leaf(value) -> str:
     return json.dumps(to_json(value), ensure_ascii=False)
 
 
-def render_tree(resolved: ResolvedConfig, *, app_only: bool = False, prefix: str | None = None) -> str:
+def render_tree(resolved: ResolvedConfig, *, app_only: bool = False, prefix: str | None = None,
+                show_secrets: bool = False) -> str:
     """Indented tree, each leaf with the file:line that set it; framework defaults marked as such."""
     lines: list[str] = []
 
-    def walk(obj: JSObject, depth: int, path: tuple[str, ...]) -> None:
+    def walk(obj: JSObject, depth: int, path: tuple[str, ...], secret: bool = False) -> None:
         for key, value in obj.items():
             if value is UNDEFINED:
                 continue
@@ -58,12 +72,13 @@ def render_tree(resolved: ResolvedConfig, *, app_only: bool = False, prefix: str
                 if app_only and not _has_app_value(value) and (loc is None or loc.default):
                     continue
                 lines.append(f"{'  ' * depth}{key}:")
-                walk(value, depth + 1, here)
+                walk(value, depth + 1, here, secret or (not show_secrets and is_secret_key(key)))
                 continue
             if app_only and (loc is None or loc.default):
                 continue
             origin = "" if loc is None else f"  ({'default: ' if loc.default else ''}{loc})"
-            lines.append(f"{'  ' * depth}{key}: {_leaf(value)}{origin}")
+            masked = not show_secrets and (secret or is_secret_key(key))
+            lines.append(f"{'  ' * depth}{key}: {_leaf(value, masked)}{origin}")
 
     walk(resolved.config, 0, ())
     return "\n".join(lines)

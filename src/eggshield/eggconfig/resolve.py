@@ -10,7 +10,7 @@ from eggshield.eggconfig.merge import extend
 from eggshield.eggconfig.model import ResolvedConfig
 from eggshield.finding import InputProblem
 from eggshield.js.evaluate import EvalError, Evaluator
-from eggshield.js.values import JSFunction, JSObject, Loc, Unknown, from_json
+from eggshield.js.values import JSArray, JSFunction, JSObject, Loc, Unknown, from_json
 from eggshield.project.model import EggProject
 
 CONFIG_EXTS = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
@@ -147,7 +147,7 @@ def resolve(project: EggProject, env: str = "prod", scope: str = "") -> Resolved
     for _, value in app_layers["default"] + app_layers["env"]:
         extend(app_config, value)
 
-    config = JSObject()
+    config = from_json(defaults.initial, Loc(f"{defaults.framework_package}@{defaults.version} loader", default=True))
     files: list[str] = []
     for layer in ("default", "env"):
         for name in order:
@@ -171,6 +171,7 @@ def resolve(project: EggProject, env: str = "prod", scope: str = "") -> Resolved
         for rel, value in app_layers[layer]:
             files.append(rel)
             extend(config, value)
+    _add_runtime_middleware(config, order, defaults)
     if project.framework not in ("egg", defaults.framework_package):
         loader.notes.append(f"framework '{project.framework}' adds defaults of its own that eggshield does not model")
 
@@ -178,3 +179,24 @@ def resolve(project: EggProject, env: str = "prod", scope: str = "") -> Resolved
         env=env, scope=scope, config=config, plugins=entries, egg_major=project.egg_major,
         egg_version=project.egg_version, defaults_major=major, files=files,
         notes=loader.notes + loader.evaluator.notes, problems=loader.problems)
+
+
+def _add_runtime_middleware(config: JSObject, order: list[str], defaults) -> None:
+    """Plugins push their middleware into `coreMiddleware` when they boot; Egg's dump shows the result."""
+    core = config.get("coreMiddleware")
+    if not isinstance(core, list):
+        return
+    core = JSArray(core, loc=getattr(core, "loc", None))
+    for name in order:
+        unit = defaults.units.get(name) or {}
+        names = list(unit.get("runtime_core_middleware") or [])
+        if name == "multipart" and config.get("multipart", {}).get("mode") == "file":
+            names += unit.get("runtime_core_middleware_conditional") or []
+        for mw in names:
+            if mw in core:
+                continue
+            if mw == "static" and "bodyParser" in core:
+                core.insert(core.index("bodyParser"), mw)
+            else:
+                core.append(mw)
+    config["coreMiddleware"] = core

@@ -353,10 +353,7 @@ class Evaluator:
             for spec in clause.named_children:
                 name = spec.child_by_field_name("name")
                 alias = spec.child_by_field_name("alias") or name
-                if other is not None:
-                    value = self._member(other, text(name))
-                else:
-                    value = scope.lookup(text(name))[1]
+                value = self._member(other, text(name)) if other is not None else scope.lookup(text(name))[1]
                 if text(alias) == "default":
                     mod.esm_default = value
                 elif isinstance(exports, JSObject):
@@ -437,9 +434,7 @@ class Evaluator:
     def _bind(self, pattern: ts.Node, value, scope: Scope, declare: bool = True) -> None:
         t = pattern.type
         if t in ("identifier", "shorthand_property_identifier_pattern"):
-            if declare:
-                scope.vars[text(pattern)] = value
-            elif not scope.assign(text(pattern), value):
+            if declare or not scope.assign(text(pattern), value):
                 scope.vars[text(pattern)] = value
         elif t == "object_pattern":
             used: list[str] = []
@@ -1231,11 +1226,10 @@ def _arith(op: str, left, right):
     if isinstance(left, Unknown) or isinstance(right, Unknown):
         u = left if isinstance(left, Unknown) else right
         return Unknown(u.reason, u.env_var)
-    if op == "+":
-        if isinstance(left, str) or isinstance(right, str) or isinstance(left, list | JSObject) or isinstance(right, list | JSObject):
-            if isinstance(left, JSFunction) or isinstance(right, JSFunction):
-                return Unknown("string of a function")
-            return _to_string(left) + _to_string(right)
+    if op == "+" and (isinstance(left, str | list | JSObject) or isinstance(right, str | list | JSObject)):
+        if isinstance(left, JSFunction) or isinstance(right, JSFunction):
+            return Unknown("string of a function")
+        return _to_string(left) + _to_string(right)
     a, b = _to_number(left), _to_number(right)
     if a is None or b is None:
         return Unknown(f"`{op}` on {_describe(left)} and {_describe(right)}")
