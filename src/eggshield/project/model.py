@@ -42,7 +42,7 @@ class EggProject:
     env_file: Path | None = None  # config/env
     problems: list[InputProblem] = field(default_factory=list)
     # Added by discovery (additive):
-    kind: str = "app"  # "app", or "framework" when another discovered app names it in egg.framework
+    kind: str = "app"  # "app", or "framework": named by another app's egg.framework, or a known one (beidou-core)
     source_dir: Path | None = None  # dir holding app/ and config/: root, or root/src for midway-style apps
     lockfile: Path | None = None  # the lockfile that governs this app (its own, else its workspace root's)
     config_other_files: list[Path] = field(default_factory=list)  # helpers under config/ (required by config files)
