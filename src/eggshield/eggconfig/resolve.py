@@ -171,6 +171,7 @@ def resolve(project: EggProject, env: str = "prod", scope: str = "") -> Resolved
         for rel, value in app_layers[layer]:
             files.append(rel)
             extend(config, value)
+    _add_loader_aliases(config, project, defaults)
     _add_runtime_middleware(config, order, defaults)
     if project.framework not in ("egg", defaults.framework_package):
         loader.notes.append(f"framework '{project.framework}' adds defaults of its own that eggshield does not model")
@@ -179,6 +180,21 @@ def resolve(project: EggProject, env: str = "prod", scope: str = "") -> Resolved
         env=env, scope=scope, config=config, plugins=entries, egg_major=project.egg_major,
         egg_version=project.egg_version, defaults_major=major, files=files,
         notes=loader.notes + loader.evaluator.notes, problems=loader.problems)
+
+
+def _add_loader_aliases(config: JSObject, project: EggProject, defaults) -> None:
+    """What egg-core's loadConfig sets after merging: `pkg`, and the middleware list aliases."""
+    label = Loc(f"{defaults.framework_package}@{defaults.version} loader", default=True)
+    if "pkg" in config and config.locs.get("pkg") is not None and config.locs["pkg"].default:
+        config.set("pkg", from_json(project.pkg, label), label)
+    core = config.get("coreMiddleware")
+    core = core if isinstance(core, list) else JSArray()
+    config.set("coreMiddleware", core, config.locs.get("coreMiddleware", label))
+    config.set("coreMiddlewares", core, config.locs.get("coreMiddleware", label))
+    app_mw = config.get("middleware")
+    app_mw = app_mw if isinstance(app_mw, list) else JSArray()
+    config.set("appMiddleware", app_mw, label)  # set by the loader, after every file
+    config.set("appMiddlewares", app_mw, label)
 
 
 def _add_runtime_middleware(config: JSObject, order: list[str], defaults) -> None:
@@ -200,3 +216,4 @@ def _add_runtime_middleware(config: JSObject, order: list[str], defaults) -> Non
             else:
                 core.append(mw)
     config["coreMiddleware"] = core
+    config["coreMiddlewares"] = core
