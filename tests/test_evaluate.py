@@ -82,6 +82,13 @@ def test_env_vars_are_unknown_and_keep_fallback(tmp_path):
     assert isinstance(value["url"], Unknown) and "DB_HOST" in value["url"].reason
 
 
+def test_conversions_keep_the_env_var_and_convert_the_fallback(tmp_path):
+    value, _ = evaluate(tmp_path, {"config/config.default.js":
+                                   "module.exports = { port: Number(process.env.PORT || 6379), s: String(process.env.S || 1) };"})
+    assert to_json(value) == {"port": {"$unknown": "process.env.PORT", "fallback": 6379},
+                              "s": {"$unknown": "process.env.S", "fallback": "1"}}
+
+
 def test_functions_and_regexps_are_values_with_location(tmp_path):
     value, _ = evaluate(tmp_path, {"config/config.default.js": """module.exports = {
   multipart: { whitelist: filename => true },

@@ -890,6 +890,11 @@ class Evaluator:
         owner, name, this = fn.owner, fn.name, fn.this
         if any(isinstance(a, Unknown) for a in args) and not (owner == "Object" and name == "assign"):
             first = next(a for a in args if isinstance(a, Unknown))
+            if owner == "global" and len(args) == 1 and first.has_fallback:
+                # Number(process.env.PORT || 7001): keep the variable and convert the fallback
+                converted = self._call_builtin(fn, [first.fallback])
+                if not isinstance(converted, Unknown):
+                    return Unknown(first.reason, first.env_var, converted)
             return Unknown(first.reason, first.env_var)
         if owner == "path":
             return _path_call(name, args)
