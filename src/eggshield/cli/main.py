@@ -267,6 +267,9 @@ def baseline_create(path: Path, env: str, output: str) -> None:
 
 
 def main() -> None:
+    from eggshield.cli.commands import register_all
+
+    register_all(cli)
     try:
         cli.main(prog_name="eggshield")
     except KeyboardInterrupt:
