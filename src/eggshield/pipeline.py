@@ -49,7 +49,7 @@ def scan_app(project: EggProject, env: str, scope: str = "", progress: Callable[
 
     trees, parse_problems = parse_sources(project, on_file=progress)
     config = resolve(project, env=env, scope=scope)
-    findings, check_problems = run_checks(CheckContext(project=project, config=config))
+    findings, check_problems = run_checks(CheckContext(project=project, config=config, sources=trees))
     problems = [*project.problems, *parse_problems, *config.problems, *check_problems]
     suppressed = 0
     if use_inline:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tree_sitter as ts
 
 from eggshield.checks.registry import REGISTRY
 from eggshield.eggconfig.model import ResolvedConfig
@@ -17,6 +20,8 @@ DEV_ENVS = ("local", "unittest")
 class CheckContext:
     project: EggProject
     config: ResolvedConfig
+    # every server-side source parsed once (absolute path -> tree); files that failed are absent
+    sources: dict[Path, ts.Tree] = field(default_factory=dict)
 
     @property
     def env(self) -> str:

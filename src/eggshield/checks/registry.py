@@ -24,6 +24,9 @@ class Rule:
     cwe: int
     func: Callable[..., Iterable[Finding]]
     references: tuple[str, ...] = ()
+    # what the check reads: "config" (CheckContext, run by every scan), "probe" (a live server's
+    # responses), "deps" (the dependency inventory), "logs" (parsed log events)
+    kind: str = "config"
 
     @property
     def doc(self) -> str:
@@ -40,20 +43,25 @@ class Rule:
 
     def metadata(self) -> dict:
         return {"id": self.id, "title": self.title, "strategy": self.strategy, "severity": self.severity,
-                "confidence": self.confidence, "cwe": self.cwe, "doc": self.doc,
+                "confidence": self.confidence, "cwe": self.cwe, "kind": self.kind, "doc": self.doc,
                 "help_uri": self.references[0] if self.references else None}
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
+KINDS = ("config", "probe", "deps", "logs")
+
+
 def rule(*, id: str, title: str, strategy: int, severity: str, cwe: int, confidence: str = "high",
-         references: Iterable[str] = ()):
+         references: Iterable[str] = (), kind: str = "config"):
     def register(func):
         if id in REGISTRY:
             raise ValueError(f"rule {id} registered twice")
+        if kind not in KINDS:
+            raise ValueError(f"rule {id}: unknown kind {kind!r}")
         REGISTRY[id] = Rule(id=id, title=title, strategy=strategy, severity=severity, confidence=confidence,
-                            cwe=cwe, func=func, references=tuple(references))
+                            cwe=cwe, func=func, references=tuple(references), kind=kind)
         func.rule_id = id
         return func
 

@@ -11,7 +11,7 @@ def run_checks(ctx: CheckContext, only: set[str] | None = None) -> tuple[list[Fi
     findings: list[Finding] = []
     problems: list[InputProblem] = []
     for r in all_rules():
-        if only and r.id not in only:
+        if r.kind != "config" or (only and r.id not in only):
             continue
         try:
             findings.extend(r.func(ctx))
