@@ -51,7 +51,7 @@ def appinfo_object(project: EggProject, env: str, scope: str) -> JSObject:
     info.set("HOME", Unknown("appInfo.HOME (EGG_HOME or the server user's home directory)"), None)
     info.set("root", base if env in ("local", "unittest") else Unknown(
         "appInfo.root (the server's HOME outside local/unittest)"), None)
-    info.set("pkg", from_json(project.pkg), None)
+    info.set("pkg", from_json(project.pkg, plain=True), None)
     return info
 
 
@@ -186,7 +186,7 @@ def _add_loader_aliases(config: JSObject, project: EggProject, defaults) -> None
     """What egg-core's loadConfig sets after merging: `pkg`, and the middleware list aliases."""
     label = Loc(f"{defaults.framework_package}@{defaults.version} loader", default=True)
     if "pkg" in config and config.locs.get("pkg") is not None and config.locs["pkg"].default:
-        config.set("pkg", from_json(project.pkg, label), label)
+        config.set("pkg", from_json(project.pkg, label, plain=True), label)
     core = config.get("coreMiddleware")
     core = core if isinstance(core, list) else JSArray()
     config.set("coreMiddleware", core, config.locs.get("coreMiddleware", label))

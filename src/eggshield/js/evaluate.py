@@ -28,6 +28,7 @@ from eggshield.js.values import (
     Loc,
     Opaque,
     Unknown,
+    from_json,
 )
 
 MAX_CALL_DEPTH = 24
@@ -139,7 +140,7 @@ class Evaluator:
             mod = Module(path=path, rel=rel, exports=exports, module_obj=module_obj, scope=scope)
             if path.suffix == ".json":
                 try:
-                    module_obj.set("exports", _from_plain_json(json.loads(source), Loc(rel, 1)), None)
+                    module_obj.set("exports", from_json(json.loads(source), Loc(rel, 1), plain=True), None)
                 except ValueError as exc:
                     raise EvalError(f"{rel}: invalid JSON: {exc}") from None
                 self._modules[path] = mod
@@ -931,7 +932,7 @@ class Evaluator:
             return Unknown("__unsupported__")
         if owner == "JSON" and name == "parse" and args and isinstance(args[0], str):
             try:
-                return _from_plain_json(json.loads(args[0]), None)
+                return from_json(json.loads(args[0]), None, plain=True)
             except ValueError:
                 return Unknown("JSON.parse of invalid JSON")
         if owner == "JSON" and name == "stringify" and args:
@@ -1334,17 +1335,6 @@ def _string_method(s: str, name: str, args: list):
 def _plain(value):
     if isinstance(value, JSRegExp):
         return str(value)
-    return value
-
-
-def _from_plain_json(value, loc: Loc | None):
-    if isinstance(value, dict):
-        obj = JSObject(loc=loc)
-        for k, v in value.items():
-            obj.set(k, _from_plain_json(v, loc), loc)
-        return obj
-    if isinstance(value, list):
-        return JSArray([_from_plain_json(v, loc) for v in value], loc=loc)
     return value
 
 

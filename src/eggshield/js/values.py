@@ -152,10 +152,13 @@ def to_json(value):
     return value
 
 
-def from_json(value, loc: Loc | None = None):
-    """Decode the data-file encoding (same $-markers as to_json) back into values."""
+def from_json(value, loc: Loc | None = None, *, plain: bool = False):
+    """Decode the data-file encoding (same $-markers as to_json) back into values.
+
+    `plain` reads ordinary JSON (package.json, a required .json file), where `$`-keys are just keys.
+    """
     if isinstance(value, dict):
-        if len(value) >= 1:
+        if value and not plain:
             marker = next(iter(value))
             if marker == "$function":
                 return JSFunction(loc=Loc(str(value["$function"]), default=True), name="")
@@ -169,8 +172,8 @@ def from_json(value, loc: Loc | None = None):
                 return Opaque(marker[1:].capitalize(), value[marker])
         obj = JSObject(loc=loc)
         for k, v in value.items():
-            obj.set(k, from_json(v, loc), loc)
+            obj.set(k, from_json(v, loc, plain=plain), loc)
         return obj
     if isinstance(value, list):
-        return JSArray([from_json(v, loc) for v in value], loc=loc)
+        return JSArray([from_json(v, loc, plain=plain) for v in value], loc=loc)
     return value
