@@ -103,11 +103,12 @@ def test_inline_suppression_and_policy(tmp_path):
     app = make_app(tmp_path, {"config/config.default.js":
                               "// eggshield-ignore EGG-CSRF-001: API authenticated by bearer tokens only\n"
                               "exports.security = { csrf: { enable: false } };\nexports.keys = '123456';\n"})
-    doc = json.loads(run("scan", app, "--format", "json").stdout)
+    mine = ("--rule", "EGG-CFG-001", "--rule", "EGG-CSRF-001")
+    doc = json.loads(run("scan", app, "--format", "json", *mine).stdout)
     assert [f["rule_id"] for f in doc["findings"]] == ["EGG-CFG-001"]
     assert doc["summary"]["suppressed"] == 1
     (app / ".eggshield.toml").write_text('fail_on = "critical"\n[ignore]\nrules = ["EGG-CFG-001"]\n')
-    res = run("scan", app, "--format", "json")
+    res = run("scan", app, "--format", "json", *mine)
     assert json.loads(res.stdout)["findings"] == [] and res.returncode == 0
 
 
@@ -117,7 +118,7 @@ def test_baseline_reports_only_new_findings(tmp_path):
     assert run("baseline", "create", app, "--output", base).returncode == 0
     assert run("scan", app, "--baseline", base).returncode == 0
     (app / "config/config.default.js").write_text("exports.keys = '123456';\nexports.security = {csrf: false};\n")
-    res = run("scan", app, "--baseline", base, "--format", "json")
+    res = run("scan", app, "--baseline", base, "--format", "json", "--rule", "EGG-CSRF-001", "--rule", "EGG-CFG-001")
     assert res.returncode == 1
     assert [f["rule_id"] for f in json.loads(res.stdout)["findings"]] == ["EGG-CSRF-001"]
     (tmp_path / "broken.json").write_text("{nope")
@@ -136,7 +137,7 @@ def test_bad_inputs_get_one_line_each_and_the_scan_goes_on(tmp_path):
     (app / "app/extend").mkdir(parents=True)
     os.symlink(app / "app/extend", app / "app/extend/loop")
     os.symlink("/etc", app / "app/service/outside")
-    res = run("scan", app, "--format", "json")
+    res = run("scan", app, "--format", "json", "--rule", "EGG-CSRF-001", "--rule", "EGG-CFG-001")
     assert res.returncode == 1, res.stderr
     doc = json.loads(res.stdout)
     assert [f["rule_id"] for f in doc["findings"]] == ["EGG-CSRF-001"]

@@ -236,3 +236,47 @@ def test_undefined_values_are_dropped_in_json(tmp_path):
 def test_regexp_literal_object(tmp_path):
     value, _ = evaluate(tmp_path, {"config/config.default.js": "module.exports = { r: /a\\/b/g };"})
     assert isinstance(value["r"], JSRegExp) and str(value["r"]) == "/a\\/b/g"
+
+
+def test_typescript_enums_and_reexports(tmp_path):
+    value, _ = evaluate(tmp_path, {
+        "app/constants.ts": "export enum Mode { none = 'none', full = 'full' }\nexport enum Level { A, B = 5, C }",
+        "app/index.ts": "export * from './constants';",
+        "config/config.default.ts": """
+import { Mode, Level } from '../app/index';
+export default () => ({ mode: Mode.none, c: Level.C, name: Level[5], keys: 'k' });"""},
+        entry="config/config.default.ts")
+    assert to_json(value) == {"mode": "none", "c": 6, "name": "B", "keys": "k"}
+
+
+def test_egg4_define_config_wrappers_and_ts_export_assign(tmp_path):
+    value, _ = evaluate(tmp_path, {"config/config.default.ts": """
+import { defineConfigFactory } from 'egg';
+export default defineConfigFactory(appInfo => ({ keys: appInfo.name + '123456' }));"""},
+        entry="config/config.default.ts")
+    assert value["keys"] == "demo123456"
+    value, _ = evaluate(tmp_path, {"config/config.prod.ts": "import path = require('path');\n"
+                                   "export = () => ({ dir: path.join('/a', 'b/'), n: Number.MAX_SAFE_INTEGER });"},
+                        entry="config/config.prod.ts")
+    assert to_json(value) == {"dir": "/a/b/", "n": 9007199254740991}
+
+
+def test_loops_over_known_values_run_and_unknown_loops_taint(tmp_path):
+    value, _ = evaluate(tmp_path, {"config/config.default.js": """
+const ignore = []; for (const p of ['/api', '/hook']) ignore.push(p);
+const config = { security: { csrf: { enable: true, ignore } }, other: 1, names: {} };
+for (const k of ['csrf']) Object.assign(config.security[k], { enable: false });
+for (const k in { a: 1, b: 2 }) config.names[k] = k.toUpperCase();
+require('fs').readdirSync(__dirname).forEach(f => { config.other = f; });
+module.exports = config;"""})
+    assert value["security"]["csrf"]["enable"] is False
+    assert value["security"]["csrf"]["ignore"] == ["/api", "/hook"]
+    assert to_json(value["names"]) == {"a": "A", "b": "B"}
+    assert isinstance(value["other"], Unknown) and "callback" in value["other"].reason
+
+
+def test_delete_removes_a_key(tmp_path):
+    value, _ = evaluate(tmp_path, {"config/config.default.js":
+                                   "const c = { security: { csrf: { enable: false }, x: 1 } };\n"
+                                   "delete c.security.csrf;\nmodule.exports = c;"})
+    assert to_json(value) == {"security": {"x": 1}}

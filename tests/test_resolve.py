@@ -142,3 +142,16 @@ def test_app_plugin_defaults_from_node_modules_are_evaluated_statically(tmp_path
     assert rc.get("mysql.app") is True and rc.get("mysql.client.host") == "db"
     assert rc.loc("mysql.app").default and rc.loc("mysql.app").path.startswith("node_modules/egg-mysql")
     assert rc.plugins["mysql"].version == "3.4.0"
+
+
+def test_env_var_without_fallback_keeps_the_earlier_literal_as_fallback(tmp_path):
+    app = make_app(tmp_path, {"config/config.default.js": "exports.keys = 'my-hardcoded-key';",
+                              "config/config.prod.js": "exports.keys = process.env.EGG_KEYS;"})
+    keys = resolved(app).get("keys")
+    assert isinstance(keys, Unknown) and keys.env_var == "EGG_KEYS" and keys.fallback == "my-hardcoded-key"
+
+
+def test_env_default_reads_only_default_files(tmp_path):
+    app = make_app(tmp_path, {"config/config.default.js": "exports.keys = 'a';", "config/config.prod.js": "exports.keys = 'b';"})
+    rc = resolved(app, env="default")
+    assert rc.get("keys") == "a" and rc.files == ["config/config.default.js"]

@@ -34,11 +34,17 @@ def test_keys_literal_fires(tmp_path, source, severity):
 @pytest.mark.parametrize("files", [
     {"config/config.default.js": "exports.keys = process.env.EGG_KEYS;"},
     {"config/config.default.js": "exports.keys = require('crypto').randomUUID();"},
-    {"config/config.default.js": "exports.keys = 'demo_1513765449219_5858';",
-     "config/config.prod.js": "exports.keys = process.env.EGG_KEYS;"},
 ])
 def test_keys_near_misses_do_not_fire(tmp_path, files):
     assert findings(make_app(tmp_path, files), "EGG-CFG-001") == []
+
+
+def test_env_var_in_prod_over_a_literal_default_still_fires(tmp_path):
+    # unset EGG_KEYS is undefined, Egg's merge skips it, and the committed default is used
+    app = make_app(tmp_path, {"config/config.default.js": "exports.keys = 'demo_1513765449219_5858';",
+                              "config/config.prod.js": "exports.keys = process.env.EGG_KEYS;"})
+    [f] = findings(app, "EGG-CFG-001")
+    assert f.severity == "high" and "EGG_KEYS" in f.message and "1513765449219" not in f.evidence
 
 
 def test_keys_only_in_local_is_not_a_prod_problem(tmp_path):

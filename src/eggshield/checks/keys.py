@@ -31,7 +31,9 @@ def _weakness(key: str, app_name: str) -> str | None:
     m = BOILERPLATE.match(key)
     if m:
         return "the egg-init boilerplate pattern `<name>_<13-digit timestamp>_<random>` (guessable from the commit date)"
-    if key.strip().lower() in COMMON_WEAK or key == app_name or key.lower().startswith(app_name.lower() + "_123"):
+    if key == app_name:
+        return "the app's own name (public in package.json)"
+    if key.strip().lower() in COMMON_WEAK or key.lower().startswith(app_name.lower() + "_123"):
         return "a well-known placeholder"
     if len(key) < MIN_LENGTH:
         return f"short ({len(key)} characters; use at least {MIN_LENGTH} random characters)"
@@ -74,6 +76,8 @@ def hardcoded_keys(ctx: CheckContext):
     value = ctx.config.get("keys")
     loc = ctx.config.loc("keys")
     if value is MISSING or value == "" or (loc is not None and loc.default):
+        if ctx.config.problems:
+            return  # a config file could not be evaluated: its keys may be there; that problem is reported
         yield ctx.finding(
             "EGG-CFG-001", key="keys", severity="low", confidence="low",
             message=f"No `keys` is set for env '{ctx.env}' in the source tree. Unless the deployment injects them "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def config_cmd(path: Path, env: str, scope: str, fmt: str, app_only: bool, prefi
     JSON: {"env", "egg", "config", "plugins", "provenance"}; unknowns are {"$unknown": reason},
     functions {"$function": "file:line"}, regular expressions {"$regexp": "/src/flags"}.
     """
-    from eggshield.eggconfig import resolve
+    from eggshield.eggconfig import MISSING, resolve
     from eggshield.eggconfig.export import render_tree, to_document
     from eggshield.project.discover import discover
     from eggshield.project.model import NotAnEggApp
@@ -180,8 +181,10 @@ def config_cmd(path: Path, env: str, scope: str, fmt: str, app_only: bool, prefi
         sys.exit(EXIT_USAGE)
     docs = []
     texts = []
+    key_found = False
     for project in found.projects:
         resolved = resolve(project, env=env, scope=scope)
+        key_found = key_found or (prefix is not None and resolved.get(prefix) is not MISSING)
         for problem in [*project.problems, *resolved.problems]:
             _err(str(problem))
         if fmt == "json":
@@ -202,6 +205,8 @@ def config_cmd(path: Path, env: str, scope: str, fmt: str, app_only: bool, prefi
         _write(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False), output)
     else:
         _write("\n\n".join(texts), output)
+        if prefix and not key_found:
+            _err(f"no key '{prefix}' in the resolved configuration for env {env}")
 
 
 @cli.command("rules")
@@ -271,10 +276,15 @@ def main() -> None:
 
     register_all(cli)
     try:
-        cli.main(prog_name="eggshield")
+        cli.main(prog_name="eggshield", standalone_mode=True)
     except KeyboardInterrupt:
         _err("interrupted")
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) to CI
+        if os.environ.get("EGGSHIELD_DEBUG"):
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (set EGGSHIELD_DEBUG=1 for the traceback; please report it)")
+        sys.exit(EXIT_USAGE)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def app_file_order(names: dict, env: str, scope: str) -> list[str]:
     """Egg's `getTypeFiles`: default (legacy fallback), scope, env, scope_env."""
     order = ["default" if "default" in names else "legacy"]
     if env == "default":
-        return order
+        return [name for name in order if name in names]
     if scope:
         order.append(scope)
     order.append(env)

@@ -8,6 +8,7 @@ Anything else becomes an `Unknown` that says why. No code of the scanned project
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import posixpath
@@ -285,34 +286,126 @@ class Evaluator:
         elif t == "import_statement":
             self._import(node, scope)
         elif t in ("function_declaration", "comment", "empty_statement", "class_declaration",
-                   "interface_declaration", "type_alias_declaration", "enum_declaration", "ambient_declaration",
+                   "interface_declaration", "type_alias_declaration", "ambient_declaration",
                    "abstract_class_declaration", "module", "internal_module", "import_alias", "hash_bang_line"):
             if t == "class_declaration":
                 name = node.child_by_field_name("name")
                 if name is not None:
                     scope.vars[text(name)] = Unknown(f"class {text(name)}")
+        elif t == "for_in_statement" and self._for_in(node, scope):
+            pass
         elif t in ("for_statement", "for_in_statement", "while_statement", "do_statement", "switch_statement"):
-            self.notes.append(f"{self._loc(node)}: `{t.replace('_', ' ')}` not evaluated; values it sets are unknown")
+            what = {"for_in_statement": "for…in/of loop", "for_statement": "for loop"}.get(t, t.replace("_statement", ""))
+            self.notes.append(f"{self._loc(node)}: {what} over values eggshield cannot know; what it sets is unknown")
             self._taint_assignments(node, scope, f"set in a loop or switch ({self._loc(node)})")
+        elif t == "enum_declaration":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                scope.vars[text(name)] = self._enum(node)
         elif t == "throw_statement":
             if not self._uncertain:
                 raise EvalError(f"line {node.start_point[0] + 1}: the module throws when loaded")
         else:
             self.notes.append(f"{self._loc(node)}: statement `{t}` not evaluated")
 
+    def _for_in(self, node: ts.Node, scope: Scope) -> bool:
+        """Run a for…of over a known array (or for…in over a known object's keys); False if unknown."""
+        left = node.child_by_field_name("left")
+        right = self.eval(node.child_by_field_name("right"), scope)
+        is_of = any(c.type == "of" for c in node.children)
+        if is_of and isinstance(right, list):
+            items = list(right)
+        elif not is_of and isinstance(right, JSObject):
+            items = list(right.keys())
+        else:
+            return False
+        if len(items) > 10_000 or left is None:
+            return False
+        body = node.child_by_field_name("body")
+        for item in items:
+            inner = Scope(scope)
+            self._bind(left, item, inner, declare=True)
+            self._exec(body, inner)
+        return True
+
+    def _enum(self, node: ts.Node) -> JSObject:
+        """A TypeScript enum as the object tsc emits (numeric members also map back to their names)."""
+        obj = JSObject(loc=self._loc(node))
+        body = node.child_by_field_name("body")
+        counter = 0
+        for member in body.named_children if body is not None else []:
+            if member.type == "enum_assignment":
+                key = self._prop_key(member.child_by_field_name("name"), Scope())
+                value = self.eval(member.child_by_field_name("value"), Scope())
+            elif member.type in ("property_identifier", "string"):
+                key, value = self._prop_key(member, Scope()), counter
+            else:
+                continue
+            if key is None:
+                continue
+            obj.set(key, value, self._loc(member))
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                obj.set(_to_string(value), key, self._loc(member))
+                counter = value + 1
+        return obj
+
+    def _taint_function(self, fn: JSFunction, reason: str) -> None:
+        """A callback handed to code we don't run: what it assigns becomes unknown, not silently stale."""
+        node, closure, module = fn.impl
+        body = node.child_by_field_name("body")
+        if body is None:
+            return
+        outer, self._module = self._module, module
+        try:
+            self._taint_assignments(body, Scope(closure), reason)
+        finally:
+            self._module = outer
+
     def _taint_assignments(self, node: ts.Node, scope: Scope, reason: str) -> None:
-        """Assignments inside code we don't run make their targets unknown rather than stale."""
+        """Assignments inside code we don't run make their targets unknown rather than stale.
+
+        Only targets eggshield already knows (a variable in scope, a property of a known object)
+        are touched; anything else that code assigns was never part of the config model.
+        """
         stack = [node]
         while stack:
             n = stack.pop()
             if n.type in ("assignment_expression", "augmented_assignment_expression"):
                 left = n.child_by_field_name("left")
-                if left is not None:
-                    self._assign(left, Unknown(reason), scope, n)
+                if left is not None and self._known_target(left, scope):
+                    saved, self._uncertain = self._uncertain, []
+                    try:
+                        self._assign(left, Unknown(reason), scope, n)
+                    except EvalError:
+                        pass
+                    finally:
+                        self._uncertain = saved
                 continue
+            if n.type == "call_expression":  # arr.push(x) / Object.assign(target, ...) in unrun code
+                callee = n.child_by_field_name("function")
+                if callee is not None and callee.type == "member_expression":
+                    prop = text(callee.child_by_field_name("property"))
+                    obj_node = callee.child_by_field_name("object")
+                    args = n.child_by_field_name("arguments")
+                    target_node = obj_node if prop in ("push", "unshift", "splice") else (
+                        args.named_children[0] if prop == "assign" and args is not None and args.named_children else None)
+                    if target_node is not None and self._known_target(target_node, scope):
+                        with contextlib.suppress(EvalError):
+                            self._assign(target_node, Unknown(reason), scope, n)
             if n.type in ("function_expression", "arrow_function", "function_declaration"):
                 continue
             stack.extend(n.named_children)
+
+    def _known_target(self, left: ts.Node, scope: Scope) -> bool:
+        if left.type == "identifier":
+            return scope.lookup(text(left))[0] is not None
+        if left.type in ("member_expression", "subscript_expression"):
+            try:
+                obj = self.eval(left.child_by_field_name("object"), scope)
+            except EvalError:
+                return False
+            return isinstance(obj, JSObject | JSArray)
+        return False
 
     def _export(self, node: ts.Node, scope: Scope) -> None:
         mod = self._module
@@ -321,6 +414,10 @@ class Evaluator:
         value_node = node.child_by_field_name("value")
         is_default = any(c.type == "default" for c in node.children)
         exports = mod.module_obj.get("exports")
+        if value_node is None and decl is None and any(c.type == "=" for c in node.children):
+            expr = next((c for c in node.named_children if c.type != "comment"), None)
+            mod.module_obj.set("exports", self.eval(expr, scope), self._loc(node))  # TS `export = value`
+            return
         if value_node is not None:
             value = self.eval(value_node, scope)
             if is_default:
@@ -336,6 +433,11 @@ class Evaluator:
                     n = d.child_by_field_name("name") if d.type == "variable_declarator" else None
                     if n is not None and n.type == "identifier" and isinstance(exports, JSObject):
                         exports.set(text(n), scope.lookup(text(n))[1], self._loc(d))
+            elif decl.type == "enum_declaration":
+                self._exec(decl, scope)
+                name = decl.child_by_field_name("name")
+                if name is not None and isinstance(exports, JSObject):
+                    exports.set(text(name), scope.lookup(text(name))[1], self._loc(decl))
             elif decl.type in ("function_declaration", "class_declaration"):
                 name = decl.child_by_field_name("name")
                 if name is not None:
@@ -345,9 +447,18 @@ class Evaluator:
                     elif isinstance(exports, JSObject):
                         exports.set(text(name), value, self._loc(decl))
             return
-        # export { a, b as c } [from './x']
+        # export { a, b as c } [from './x'];  export * from './x'
         source = node.child_by_field_name("source")
         other = self._require(_string_value(source), node) if source is not None else None
+        if other is not None and not any(c.type == "export_clause" for c in node.named_children):
+            if isinstance(other, _LoadedModule) and isinstance(exports, JSObject):
+                ns = _esm_namespace(other.module)
+                for k, v in ns.items():
+                    if k != "default":
+                        exports.set(k, v, ns.locs.get(k))
+            else:
+                self.notes.append(f"{self._loc(node)}: `export *` from a module eggshield cannot read")
+            return
         for clause in node.named_children:
             if clause.type != "export_clause":
                 continue
@@ -362,11 +473,20 @@ class Evaluator:
 
     def _import(self, node: ts.Node, scope: Scope) -> None:
         source = node.child_by_field_name("source")
-        if source is None:
+        if source is None and not any(c.type == "import_require_clause" for c in node.named_children):
             return
         if any(c.type == "type" for c in node.children):  # import type ...
             return
-        target = self._require(_string_value(source), node)
+        for clause in node.named_children:
+            if clause.type == "import_require_clause":  # TS: import path = require('path')
+                name = next((c for c in clause.named_children if c.type == "identifier"), None)
+                src = clause.child_by_field_name("source")
+                if name is not None and src is not None:
+                    target = self._require(_string_value(src), node)
+                    scope.vars[text(name)] = self._default_of(target) if not isinstance(target, _LoadedModule) \
+                        else target.module.module_obj.get("exports")
+                return
+        target = self._require(_string_value(source), node) if source is not None else None
         for clause in node.named_children:
             if clause.type != "import_clause":
                 continue
@@ -381,7 +501,10 @@ class Evaluator:
                             continue
                         name = spec.child_by_field_name("name")
                         alias = spec.child_by_field_name("alias") or name
-                        scope.vars[text(alias)] = self._member(target, text(name))
+                        value = self._member(target, text(name))
+                        if value is UNDEFINED and isinstance(target, _LoadedModule):
+                            value = Unknown(f"`{text(name)}` from '{_string_value(source)}' (not found statically)")
+                        scope.vars[text(alias)] = value
 
     def _default_of(self, target):
         if isinstance(target, ModuleRef):
@@ -626,6 +749,12 @@ class Evaluator:
 
     def _object(self, node: ts.Node, scope: Scope) -> JSObject:
         obj = JSObject(loc=self._loc(node))
+        previous = None
+        for child in node.children:  # tree-sitter accepts `{ a: 1,, b: 2 }`; Node does not
+            if child.type == "," and previous == ",":
+                raise EvalError(f"syntax error at line {child.start_point[0] + 1}, column {child.start_point[1] + 1}: "
+                                "unexpected ',' (Node refuses to load this file)")
+            previous = child.type
         for prop in node.named_children:
             t = prop.type
             if t == "pair":
@@ -729,6 +858,11 @@ class Evaluator:
                         return Unknown(f"call `{_short(text(node))}` with spread arguments")
                 else:
                     args.append(self.eval(a, scope))
+        if isinstance(fn, Unknown) or (isinstance(fn, _Builtin) and fn.owner not in ("path", "identity")):
+            for arg in args:
+                if isinstance(arg, JSFunction) and arg.impl is not None and not (
+                        isinstance(fn, _Builtin) and fn.owner == "array" and fn.name in ("map", "filter", "forEach")):
+                    self._taint_function(arg, f"set in a callback of `{_short(text(callee_node))}()`, not evaluated")
         if isinstance(fn, Unknown):
             return Unknown(f"call `{_short(text(callee_node))}()`: {fn.reason}")
         if isinstance(fn, JSFunction):
@@ -811,6 +945,8 @@ class Evaluator:
 
     def _unary(self, node: ts.Node, scope: Scope):
         op = text(node.child_by_field_name("operator"))
+        if op == "delete":
+            return self._delete(node.child_by_field_name("argument"), scope)
         value = self.eval(node.child_by_field_name("argument"), scope)
         if op == "void":
             return UNDEFINED
@@ -829,6 +965,22 @@ class Evaluator:
             return n if n is not None else Unknown(f"+{_describe(value)}")
         return Unknown(f"unary `{op}` not evaluated")
 
+    def _delete(self, target: ts.Node, scope: Scope) -> bool:
+        if target is None or target.type not in ("member_expression", "subscript_expression"):
+            return True
+        obj = self.eval(target.child_by_field_name("object"), scope)
+        if target.type == "member_expression":
+            key = text(target.child_by_field_name("property"))
+        else:
+            key = _key_str(self.eval(target.child_by_field_name("index"), scope))
+        if isinstance(obj, JSObject) and key is not None:
+            if self._uncertain:
+                obj.set(key, Unknown(f"deleted only when {self._uncertain[-1]}"), self._loc(target))
+            else:
+                obj.pop(key, None)
+                obj.locs.pop(key, None)
+        return True
+
     def _member(self, obj, key, node: ts.Node | None = None):
         if isinstance(obj, _LoadedModule):
             obj = obj.module.module_obj.get("exports") if not obj.module.is_esm else _esm_namespace(obj.module)
@@ -841,14 +993,20 @@ class Evaluator:
                 return _PROCESS_ENV
             return Unknown(f"process.{key}")
         if isinstance(obj, ModuleRef):
+            if obj.name in _EGG_MODULES and key in _IDENTITY_WRAPPERS:
+                return _Builtin("identity", key)
             if obj.name in ("path", "path/posix") and key in _PATH_FUNCS:
                 return _Builtin("path", key)
             if obj.name in ("path", "path/posix") and key == "sep":
                 return "/"
             return Unknown(f"{obj.name}.{key}")
         if isinstance(obj, JSObject):
+            if not isinstance(key, str):
+                key = _key_str(key)
             if key in obj:
                 return obj[key]
+            if isinstance(obj, OpenObject):
+                return Unknown(f"{obj.label}.{key}")
             if key in _OBJECT_METHODS:
                 return _Builtin("object", key, obj)
             return UNDEFINED
@@ -871,6 +1029,8 @@ class Evaluator:
                 return _Builtin("string", key, obj)
             return UNDEFINED
         if isinstance(obj, _Builtin) and obj.owner == "global":
+            if obj.name == "Number" and key in _NUMBER_CONSTANTS:
+                return _NUMBER_CONSTANTS[key]
             if obj.name in _NAMESPACES and key in _NAMESPACES[obj.name]:
                 return _Builtin(obj.name, key)
             return Unknown(f"{obj.name}.{key}")
@@ -899,6 +1059,8 @@ class Evaluator:
             return Unknown(first.reason, first.env_var)
         if owner == "path":
             return _path_call(name, args)
+        if owner == "identity":
+            return args[0] if args else UNDEFINED
         if owner == "global":
             if name in ("String",):
                 return _to_string(args[0]) if args else ""
@@ -1014,6 +1176,21 @@ def _esm_namespace(mod: Module) -> JSObject:
     return ns
 
 
+class OpenObject(JSObject):
+    """An object whose unlisted keys are unknown, not undefined (appInfo of a framework that adds its own)."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, *args, label: str = "object", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label = label
+
+
+_EGG_MODULES = {"egg", "@eggjs/core", "@eggjs/tegg", "@eggjs/tegg-config", "midway", "@midwayjs/core"}
+_IDENTITY_WRAPPERS = {"defineConfig", "defineConfigFactory", "definePluginFactory", "definePlugin"}
+_NUMBER_CONSTANTS = {"MAX_VALUE": 1.7976931348623157e308, "MAX_SAFE_INTEGER": 2**53 - 1,
+                     "MIN_SAFE_INTEGER": -(2**53 - 1), "POSITIVE_INFINITY": math.inf,
+                     "NEGATIVE_INFINITY": -math.inf, "EPSILON": 2.220446049250313e-16}
 _PROCESS = object()
 _PROCESS_ENV = object()
 _PATH_FUNCS = {"join", "resolve", "dirname", "basename", "extname", "normalize", "relative", "isAbsolute"}
@@ -1272,7 +1449,8 @@ def _path_call(name: str, args: list):
         return Unknown(f"path.{name}() of non-strings")
     if name == "join":
         joined = posixpath.join(*[a for a in args if a != ""]) if any(args) else "."
-        return posixpath.normpath(joined) if joined else "."
+        normal = posixpath.normpath(joined) if joined else "."
+        return normal + "/" if joined.endswith("/") and not normal.endswith("/") else normal
     if name == "resolve":
         out = ""
         for a in args:

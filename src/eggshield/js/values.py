@@ -147,9 +147,15 @@ def to_json(value):
         return [to_json(v) for v in value]
     if isinstance(value, Unknown | JSFunction | JSRegExp | Opaque):
         return value.to_json()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return {"$number": "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")}
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        return value
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return {"$unknown": f"{type(value).__name__} value"}  # a module reference or a builtin: not data
 
 
 def from_json(value, loc: Loc | None = None, *, plain: bool = False):
