@@ -195,8 +195,9 @@ def test_midway_v1_src_layout(tmp_path):
     assert rel(project, project.controller_files) == ["src/app/controller/home.ts"]
     assert [project.rel(p) for p in project.boot_files] == ["src/app.ts"]
     assert rel(project, project.other_files) == ["src/lib/adapter/x.ts", "src/service/user.ts"]
-    assert project.egg_major is None and project.egg_version_source == ""
-    assert project.notes == ["framework midway: the egg underneath is unknown without a lockfile or node_modules"]
+    # no lockfile: midway ^1 is known to run on egg 2 (data/frameworks.toml)
+    assert project.egg_major == 2 and project.egg_version_source == "midway ^1.0.2"
+    assert project.notes == ["midway ^1.0.2 runs on egg 2 (no lockfile says which egg)"]
 
 
 def test_midway_with_lockfile_reports_egg_underneath(tmp_path):
@@ -440,7 +441,7 @@ def test_node_modules_fallback(tmp_path):
     ("^2.3.0", 2, False), ("~3.1.0", 3, False), ("3", 3, False), ("2.x", 2, False), ("4.0.10", 4, False),
     ("^4.1.2-beta.2", 4, False), (">=3 <5", 3, False), ("<5 >=3", 3, False), ("1 || ^2.0.0", 1, False),
     ("2.0.0 - 3.0.0", 2, False), ("npm:egg@^3.0.0", 3, False),
-    ("~0.1.0", 1, True), ("beta", None, True), ("latest", None, True), ("next", None, True),
+    ("~0.1.0", 1, True), ("beta", 4, True), ("latest", None, True), ("next", 4, True),
     ("*", None, True), ("", None, True), ("file:../egg", None, True), ("github:eggjs/egg", None, True),
     ("<3", None, True), ("^5.0.0", 5, True),
 ])
@@ -458,8 +459,8 @@ def test_range_fallback_notes(tmp_path):
     projects = {p.name: p for p in discover(tmp_path).projects}
     assert (projects["old"].egg_major, projects["old"].egg_version_source) == (1, "range ~0.1.0")
     assert projects["old"].notes == ["egg ~0.1.0 is a pre-1.0 release; treated as egg 1"]
-    assert (projects["beta"].egg_major, projects["beta"].egg_version_source) == (None, "range beta")
-    assert projects["beta"].notes == ["egg range 'beta' names no version; the egg major is unknown without a lockfile"]
+    assert (projects["beta"].egg_major, projects["beta"].egg_version_source) == (4, "range beta")
+    assert projects["beta"].notes == ["egg range 'beta' is a dist-tag; taken as egg 4 (its current releases)"]
 
 
 def test_workspace_root_lockfile_npm(tmp_path):

@@ -37,6 +37,7 @@ class ScanResult:
     apps: list[AppResult]
     report: Report
     problems: list[InputProblem]
+    notes: list[str] = field(default_factory=list)  # how uncertain facts were decided (discovery)
 
     @property
     def scanned_anything(self) -> bool:
@@ -71,7 +72,16 @@ def scan(path: Path, env: str = "prod", scope: str = "", baseline: dict | None =
     from eggshield.suppress import filter_new
 
     found = discover(path)
-    apps = [scan_app(p, env, scope, progress, use_inline) for p in found.projects]
+    notes: list[str] = []
+    projects = found.projects
+    if len(projects) > 1:
+        frameworks = [p for p in projects if p.kind == "framework"]
+        projects = [p for p in projects if p.kind != "framework"] or projects
+        notes += [f"{_label(p)}: skipped, a framework package (not an app); scan it on its own to audit its defaults"
+                  for p in frameworks if p not in projects]
+    apps = [scan_app(p, env, scope, progress, use_inline) for p in projects]
+    for app in apps:
+        notes += [f"{_label(app.project)}: {n}" for n in app.project.notes]
     findings = [f for app in apps for f in app.findings]
     baselined = 0
     if baseline is not None:
@@ -80,17 +90,18 @@ def scan(path: Path, env: str = "prod", scope: str = "", baseline: dict | None =
     report = Report(
         findings=findings, problems=problems,
         targets=[Target(label=_label(app.project), egg_major=app.project.egg_major,
-                        egg_version=app.project.egg_version, env=env, framework=app.project.framework)
+                        egg_version=app.project.egg_version, env=env, framework="egg")
                  for app in apps],
         rules={r.id: r.metadata() for r in all_rules()},
         suppressed_count=sum(app.suppressed for app in apps), baseline_count=baselined,
         scan_root=str(Path(path).resolve()))
-    return ScanResult(apps=apps, report=report, problems=problems)
+    return ScanResult(apps=apps, report=report, problems=problems, notes=notes)
 
 
 def _label(project: EggProject) -> str:
     rel = project.rel(project.root)
-    return project.name if rel in ("", ".") else f"{project.name} ({rel})"
+    name = project.name if project.framework == "egg" else f"{project.name} [{project.framework}]"
+    return name if rel in ("", ".") else f"{name} ({rel})"
 
 
 def _unique(problems: list[InputProblem]) -> list[InputProblem]:

@@ -94,8 +94,10 @@ def cli() -> None:
               help="Report only findings not in this baseline (see `eggshield baseline create`).")
 @click.option("--rule", "rules", multiple=True, help="Report only these rule ids (repeatable).")
 @click.option("--no-inline", is_flag=True, help="Ignore inline `// eggshield-ignore` comments.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also print what static evaluation could not know (unknown values, uninstalled plugins).")
 def scan(path: Path, env: str, scope: str, fmt: str, output: str | None, fail_on: str | None,
-         baseline: Path | None, rules: tuple[str, ...], no_inline: bool) -> None:
+         baseline: Path | None, rules: tuple[str, ...], no_inline: bool, verbose: bool) -> None:
     """Scan the Egg app(s) under PATH.
 
     PATH may be an app (a folder whose package.json depends on egg or names an egg.framework)
@@ -126,6 +128,12 @@ def scan(path: Path, env: str, scope: str, fmt: str, output: str | None, fail_on
         _err(str(exc))
         sys.exit(EXIT_USAGE)
     report = result.report
+    for note in result.notes:
+        _err(f"note: {note}")
+    if verbose:
+        for app in result.apps:
+            for note in app.config.notes:
+                _err(f"note: {app.project.name}: {note.splitlines()[0]}")
     if rules:
         wanted = {r.upper() for r in rules}
         report.findings = [f for f in report.findings if f.rule_id in wanted]
@@ -196,7 +204,7 @@ def config_cmd(path: Path, env: str, scope: str, fmt: str, app_only: bool, prefi
             plugins = ", ".join(sorted(n for n, e in resolved.plugins.items() if e.enable))
             header = [f"# {project.name} ({project.rel(project.root) or '.'}) · {project.framework} {version} · env {env}",
                       f"# files: {', '.join(resolved.files) or 'none'}", f"# plugins on: {plugins}"]
-            header += [f"# note: {n.splitlines()[0]}" for n in resolved.notes[:20]]
+            header += [f"# note: {n.splitlines()[0]}" for n in [*project.notes, *resolved.notes][:20]]
             texts.append("\n".join(header) + "\n" + render_tree(resolved, app_only=app_only, prefix=prefix,
                                                                  show_secrets=show_secrets))
     for problem in found.problems:

@@ -8,10 +8,13 @@ directories), so later boxes see what Egg would load and nothing else.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from eggshield.finding import InputProblem
@@ -194,6 +197,9 @@ def major_from_range(spec: str) -> tuple[int | None, str | None]:
         s = s[4:]
         if s.startswith("egg@"):
             s = s[4:]
+    tag_major = _framework_data()["dist_tags"].get(s)
+    if tag_major is not None:
+        return tag_major, f"egg range {spec!r} is a dist-tag; taken as egg {tag_major} (its current releases)"
     if s in ("", "*", "x", "X") or _DIST_TAG.match(s):
         return None, f"egg range {spec!r} names no version; the egg major is unknown without a lockfile"
     if re.match(r"^(file:|link:|workspace:|git|https?:|github:)", s) or "/" in s:
@@ -207,6 +213,12 @@ def major_from_range(spec: str) -> tuple[int | None, str | None]:
     if not lows:
         return None, f"egg range {spec!r} has no lower bound; the egg major is unknown"
     return _normalise_major(min(lows), spec)
+
+
+@functools.cache
+def _framework_data() -> dict:
+    raw = tomllib.loads(resources.files("eggshield.data").joinpath("frameworks.toml").read_text("utf-8"))
+    return {"dist_tags": raw.get("dist_tags", {}), "frameworks": raw.get("frameworks", {})}
 
 
 def _normalise_major(major: int, what: str) -> tuple[int | None, str | None]:
@@ -325,6 +337,14 @@ def _resolve_version(project: EggProject, ctx: _Context, notes: list[str]) -> No
         project.egg_major, note = major_from_range(spec)
         if note:
             notes.append(note)
+        return
+    fw_spec = deps.get(project.framework)
+    implied = _framework_data()["frameworks"].get(project.framework, {})
+    fw_major, _ = major_from_range(fw_spec) if fw_spec else (None, None)
+    if fw_major is not None and str(fw_major) in implied:
+        project.egg_major = implied[str(fw_major)]
+        project.egg_version_source = f"{project.framework} {fw_spec}"
+        notes.append(f"{project.framework} {fw_spec} runs on egg {project.egg_major} (no lockfile says which egg)")
         return
     notes.append(f"framework {project.framework}: the egg underneath is unknown without a lockfile "
                  "or node_modules")
@@ -525,6 +545,9 @@ def discover(path: str | os.PathLike, *, max_depth: int = MAX_DEPTH,
             raise NotAnEggApp(f"not a directory: {given}")
         given = given.parent
     scan_root = given.resolve()
+    if not (scan_root / "package.json").exists() and scan_root.name == "src" and \
+            (scan_root.parent / "package.json").is_file() and (scan_root / "config").is_dir():
+        scan_root = scan_root.parent  # a midway-style app's src/: the app is its package
     ctx = _Context(scan_root, max_bytes, max_depth)
     discovery = Discovery(projects=[])
     verdict = _judge(scan_root, scan_root)

@@ -81,12 +81,17 @@ def _output_dirs(pkg_dir: str) -> set[str]:
     return out
 
 
+# app/ subfolders Egg's loader never requires: egg-static's public/, templates, and the front-end
+# sources of SSR boilerplates (egg-vue-webpack-boilerplate's app/web, DoraCMS's app/assets)
+FRONTEND_IN_APP = frozenset({"public", "web", "assets"})
+
+
 def _skip_dir(name: str, parent_name: str, is_pkg_root: bool, in_app: bool) -> bool:
     # Egg's loader globs without dot files, so hidden dirs (.git, .github, ...) are never code.
     if name.startswith(".") or name in SKIP_ANYWHERE:
         return True
-    if name == "public" and parent_name == "app":
-        return True  # static front-end assets served by egg-static
+    if parent_name == "app" and name in FRONTEND_IN_APP:
+        return True  # static assets and front-end bundles: browser code, not what Egg loads
     if in_app:
         return False
     if is_pkg_root and name in SKIP_AT_PACKAGE_ROOT:
