@@ -10,6 +10,10 @@ module.exports = {
     enable: true,
     package: 'egg-cors',
   },
+  mysql: {
+    enable: true,
+    package: 'egg-mysql',
+  },
   // the shop serves no files from app/public any more
   static: true,
 };

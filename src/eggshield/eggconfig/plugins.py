@@ -91,7 +91,9 @@ def read_package_meta(entry: PluginEntry, app_root: Path) -> Path | None:
         pkg = json.loads(pkg_file.read_text("utf-8")) if pkg_file.is_file() else {}
     except (OSError, ValueError):
         pkg = {}
-    meta = pkg.get("eggPlugin") or {}
+    meta = dict(pkg.get("eggPlugin") or {})
+    if "dependencies" not in meta and isinstance(meta.get("dep"), list):
+        meta["dependencies"] = meta["dep"]  # egg-core reads `dep` as an alias (egg-view-nunjucks uses it)
     entry.version = entry.version or pkg.get("version")
     for key, attr in (("dependencies", "dependencies"), ("optionalDependencies", "optional_dependencies"), ("env", "env")):
         if isinstance(meta.get(key), list) and not getattr(entry, attr):
