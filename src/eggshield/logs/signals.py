@@ -1,0 +1,186 @@
+"""What one record says, as security signals (data: `data/log_signatures.toml`).
+
+A signal is cheap and local: "this record is a CSRF failure", "this URL holds a UNION SELECT".
+Counting them per IP or user over time is `windows`' job; turning them into findings is the
+`checks/logs_*` rules' job.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from urllib.parse import unquote
+
+from eggshield.logs.record import LogRecord
+
+# `GET /x 404`, `status=401`, `"status":403`: how access-log middleware and apps write statuses
+STATUS = re.compile(r"(?:\bstatus(?:Code)?\"?\s*[=:]\s*\"?|\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ )"
+                    r"([1-5]\d\d)\b")
+STATUS_SIGNAL = {401: ("auth_failure", "EGG-LOG-101"), 403: ("forbidden", "EGG-LOG-102"),
+                 404: ("not_found", "EGG-LOG-107")}
+# who an auth failure was about, when the app wrote it: `for user bob`, `username=bob`, `"username":"bob"`
+USER_IN_MESSAGE = re.compile(
+    r"(?:\bfor (?:user|account)\s+|\b(?:user(?:name)?|login|account|email)\"?\s*[=:]\s*\"?)([^\s\"',;&)]{1,128})",
+    re.I)
+
+
+# a URL of letters, digits, '/', '-', '_' and simple key=value pairs cannot hold any payload signature
+SAFE_URL = re.compile(r"[A-Za-z0-9/_-]*(?:\?[A-Za-z0-9_-]+=[A-Za-z0-9_.-]*(?:&[A-Za-z0-9_-]+=[A-Za-z0-9_.-]*)*)?")
+
+
+@dataclass(frozen=True)
+class Signal:
+    kind: str
+    rule: str
+    evidence: str  # the matched text (not yet masked)
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    kind: str
+    rule: str
+    where: str
+    regex: re.Pattern
+    status: int | None
+    needs_url: re.Pattern | None
+    hint: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def prefilters() -> dict[str, re.Pattern]:
+    """One alternation per field: a record whose field matches none of it skips every signature of that field."""
+    by_where: dict[str, list[str]] = {}
+    for sig in signatures():
+        by_where.setdefault(sig.where, []).append(f"(?:{sig.regex.pattern})")
+    return {w: re.compile("|".join(ps), re.IGNORECASE) for w, ps in by_where.items()}
+
+
+@lru_cache(maxsize=4096)
+def _error_status(name: str) -> int | None:
+    for sig in signatures():
+        if sig.where == "error" and sig.status and sig.regex.search(name):
+            return sig.status
+    return 500 if name == "InternalServerError" else None
+
+
+@lru_cache(maxsize=1)
+def signatures() -> tuple[Signature, ...]:
+    data = tomllib.loads(resources.files("eggshield.data").joinpath("log_signatures.toml").read_text("utf-8"))
+    out = []
+    for s in data["signal"]:
+        flags = 0 if s.get("case") else re.IGNORECASE
+        out.append(Signature(kind=s["kind"], rule=s["rule"], where=s["where"], regex=re.compile(s["pattern"], flags),
+                             status=s.get("status"),
+                             needs_url=re.compile(s["needs_url"], re.I) if s.get("needs_url") else None,
+                             hint=tuple(s.get("hint", ()))))
+    return tuple(out)
+
+
+def decoded(url: str) -> str:
+    """Percent-decode up to three times (`%252e` → `%2e` → `.`), '+' as space in the query."""
+    out = url
+    for _ in range(3):
+        nxt = unquote(out)
+        if nxt == out:
+            break
+        out = nxt
+    return out.replace("+", " ")
+
+
+def signals_of(rec: LogRecord) -> list[Signal]:
+    """Every signal one record carries; one per kind."""
+    found: dict[str, Signal] = {}
+    plain = bool(rec.url) and SAFE_URL.fullmatch(rec.url) is not None
+    url = decoded(rec.url) if rec.url and not plain else None
+    body = rec.text if "\n    at " not in rec.text else \
+        "\n".join(ln for ln in rec.text.split("\n") if not ln.startswith("    at "))
+    subjects = {"url": url, "path": decoded(rec.url.split("?", 1)[0]) if rec.url else None,
+                "error": rec.error_name, "message": rec.message, "text": body}
+    lowered: dict[str, str] = {}
+    url_live = url is not None and prefilters()["url"].search(url + " " + rec.url) is not None
+    for sig in signatures():
+        if sig.kind in found:
+            continue
+        subject = subjects[sig.where]
+        if not subject or (sig.where == "url" and not url_live):
+            continue
+        if sig.hint:
+            low = lowered.get(sig.where)
+            if low is None:
+                low = lowered[sig.where] = subject.lower()
+            if not any(h in low for h in sig.hint):
+                continue
+        m = sig.regex.search(subject if sig.where != "url" or sig.kind != "log_forging" else rec.url or "")
+        if not m:
+            continue
+        if sig.needs_url is not None and not (rec.url and sig.needs_url.search(rec.url)):
+            continue
+        evidence = (rec.url or "") if sig.where in ("url", "path") else _evidence(rec, m)
+        found[sig.kind] = Signal(sig.kind, sig.rule, evidence, sig.status)
+    if "csrf_failure" in found:
+        found.pop("forbidden", None)  # a CSRF failure is a 403 too; it is reported as what it is
+    if "traversal_blocked" in found:
+        found.pop("traversal_payload", None)
+    status = status_of(rec)
+    if status in STATUS_SIGNAL:
+        kind, rule = STATUS_SIGNAL[status]
+        if kind not in found and not (kind == "forbidden" and "csrf_failure" in found):
+            found[kind] = Signal(kind, rule, _evidence(rec, None), status)
+    if rec.level == "ERROR" or (rec.error_name and status is not None and status >= 500):
+        found["error"] = Signal("error", "EGG-LOG-112", error_type(rec), status)
+    if "control-chars" in rec.flags and "orphan" not in rec.flags:  # headerless bytes are damage, not forging
+        found.setdefault("log_forging", Signal("log_forging", "EGG-LOG-117", _control_evidence(rec.text)))
+    elif "out-of-order" in rec.flags:
+        found.setdefault("log_forging", Signal("log_forging", "EGG-LOG-117",
+                                               "record dated earlier than the one before it: " + rec.message[:120]))
+    return list(found.values())
+
+
+def status_of(rec: LogRecord) -> int | None:
+    """The HTTP status a record implies: its error's `status` property, a known error name, or the message."""
+    st = rec.props.get("status") if rec.props else None
+    if isinstance(st, int):
+        return st
+    if rec.error_name:
+        status = _error_status(rec.error_name)
+        if status is not None:
+            return status
+    m = STATUS.search(rec.message) if rec.message else None
+    return int(m.group(1)) if m else None
+
+
+def user_of(rec: LogRecord) -> str | None:
+    """The user a record is about: ctx.userId from the prefix, else a name in the message."""
+    if rec.user:
+        return rec.user
+    m = USER_IN_MESSAGE.search(rec.message or "")
+    return m.group(1) if m else None
+
+
+def error_type(rec: LogRecord) -> str:
+    """`ForbiddenError` / `Error: order lookup failed` → a stable name for counting error kinds."""
+    if rec.error_name:
+        if rec.error_name in ("Error", "TypeError", "RangeError") and rec.error_message:
+            msg = re.sub(r"\d+", "N", rec.error_message)[:80]
+            return f"{rec.error_name}: {msg}"
+        return rec.error_name
+    return "(" + re.sub(r"\d+", "N", (rec.message or "")[:60]) + ")"
+
+
+def _evidence(rec: LogRecord, m: re.Match | None) -> str:
+    first = rec.message or ""
+    if m is not None and m.start() > len(first):
+        line_start = rec.text.rfind("\n", 0, m.start()) + 1
+        line_end = rec.text.find("\n", m.end())
+        return rec.text[line_start: line_end if line_end >= 0 else None][:300]
+    return first[:300]
+
+
+def _control_evidence(text: str) -> str:
+    m = re.search("[\x00-\x08\x0b-\x1f\x7f\x9b]", text)
+    start = max(0, (m.start() if m else 0) - 40)
+    return text[start: start + 120]
