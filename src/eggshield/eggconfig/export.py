@@ -34,7 +34,7 @@ def to_document(resolved: ResolvedConfig, *, show_secrets: bool = False) -> dict
     }
 
 
-def _leaf(value, secret: bool = False) -> str:
+def _leaf(value, secret: bool = False, reveal: bool = False) -> str:
     if secret and not isinstance(value, JSObject):
         plain = to_json(value)
         if isinstance(value, Unknown):
@@ -51,7 +51,10 @@ def _leaf(value, secret: bool = False) -> str:
         return str(value)
     if isinstance(value, Opaque):
         return f"<{value.kind}>"
-    return json.dumps(to_json(value), ensure_ascii=False)
+    plain = to_json(value)
+    if isinstance(plain, list) and not reveal:
+        plain = mask_tree(plain)  # secrets inside arrays: Egg's own dump shows them, eggshield does not
+    return json.dumps(plain, ensure_ascii=False)
 
 
 def render_tree(resolved: ResolvedConfig, *, app_only: bool = False, prefix: str | None = None,
@@ -78,7 +81,7 @@ def render_tree(resolved: ResolvedConfig, *, app_only: bool = False, prefix: str
                 continue
             origin = "" if loc is None else f"  ({'default: ' if loc.default else ''}{loc})"
             masked = not show_secrets and (secret or is_secret_key(key))
-            lines.append(f"{'  ' * depth}{key}: {_leaf(value, masked)}{origin}")
+            lines.append(f"{'  ' * depth}{key}: {_leaf(value, masked, show_secrets)}{origin}")
 
     walk(resolved.config, 0, ())
     return "\n".join(lines)

@@ -30,7 +30,8 @@ from eggshield.suppress.result import Suppressed, SuppressResult
 POLICY_FILE = ".eggshield.toml"
 FAIL_ON_VALUES = (*SEVERITIES, "none")
 MAX_POLICY_BYTES = 1_000_000
-_KNOWN = {"fail_on": None, "ignore": {"rules", "paths"}, "severity": None, "plugins": None}  # plugins: read by eggshield.plugins
+_KNOWN = {"fail_on": None, "ignore": {"rules", "paths"}, "severity": None, "plugins": None,
+          "logging": {"max_retention_days", "min_retention_days"}}  # plugins: read by eggshield.plugins
 _RULE_ID = re.compile(r"EGG-[A-Z]+-\d{3}", re.I)
 
 
