@@ -13,6 +13,7 @@ from pathlib import Path
 from eggshield.checks.context import CheckContext
 from eggshield.checks.registry import all_rules
 from eggshield.checks.runner import run_checks
+from eggshield.deps import scan_findings
 from eggshield.eggconfig import ResolvedConfig, resolve
 from eggshield.finding import Finding, InputProblem
 from eggshield.js.sources import parse_sources
@@ -45,12 +46,15 @@ class ScanResult:
 
 
 def scan_app(project: EggProject, env: str, scope: str = "", progress: Callable[[Path], None] | None = None,
-             use_inline: bool = True) -> AppResult:
+             use_inline: bool = True, online: bool = False) -> AppResult:
     from eggshield.suppress import apply_inline, apply_policy, file_line_reader, load_policy
 
     trees, parse_problems = parse_sources(project, on_file=progress)
     config = resolve(project, env=env, scope=scope)
     findings, check_problems = run_checks(CheckContext(project=project, config=config, sources=trees))
+    dep_findings, dep_problems = scan_findings(project, online=online)  # strategy 1; network only if online
+    findings += dep_findings
+    check_problems += dep_problems
     problems = [*project.problems, *parse_problems, *config.problems, *check_problems]
     suppressed = 0
     if use_inline:
@@ -67,7 +71,7 @@ def scan_app(project: EggProject, env: str, scope: str = "", progress: Callable[
 
 
 def scan(path: Path, env: str = "prod", scope: str = "", baseline: dict | None = None,
-         progress: Callable[[Path], None] | None = None, use_inline: bool = True) -> ScanResult:
+         progress: Callable[[Path], None] | None = None, use_inline: bool = True, online: bool = False) -> ScanResult:
     """Scan every Egg app under `path`. Raises NotAnEggApp when there is none."""
     from eggshield.suppress import filter_new
 
@@ -79,7 +83,7 @@ def scan(path: Path, env: str = "prod", scope: str = "", baseline: dict | None =
         projects = [p for p in projects if p.kind != "framework"] or projects
         notes += [f"{_label(p)}: skipped, a framework package (not an app); scan it on its own to audit its defaults"
                   for p in frameworks if p not in projects]
-    apps = [scan_app(p, env, scope, progress, use_inline) for p in projects]
+    apps = [scan_app(p, env, scope, progress, use_inline, online) for p in projects]
     for app in apps:
         notes += [f"{_label(app.project)}: {n}" for n in app.project.notes]
     findings = [f for app in apps for f in app.findings]

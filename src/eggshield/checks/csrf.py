@@ -13,7 +13,7 @@ import re
 from eggshield.checks import _path_matching as pathmatch
 from eggshield.checks._app_facts import CodeFacts, facts_for
 from eggshield.checks._egg_security import sub_state
-from eggshield.checks._knowledge import public_suffixes
+from eggshield.checks._knowledge import load, public_suffixes
 from eggshield.checks.context import CheckContext
 from eggshield.checks.registry import rule
 from eggshield.eggconfig.model import MISSING
@@ -53,6 +53,16 @@ def csrf_disabled(ctx: CheckContext):
     ## How to fix
     Turn it back on and exempt narrowly (`ignore`/`match`) only routes that do not authenticate with
     cookies; send the token from the `csrfToken` cookie in the `x-csrf-token` header from front ends.
+
+    ```js
+    // config/config.default.js
+    config.security = {
+      csrf: {
+        enable: true,
+        ignore: ctx => ctx.path.startsWith('/api/') && !!ctx.get('authorization'),
+      },
+    };
+    ```
 
     ## Not reported
     CSRF switched off only in `config.local`/`config.unittest` when scanning `prod`.
@@ -478,7 +488,9 @@ def csrf_supported_requests(ctx: CheckContext):
     facts = facts_for(ctx)
     routes = facts.state_changing_routes
     gaps: dict[str, list[str]] = {}
-    for method in ("POST", "PUT", "PATCH", "DELETE"):
+    knowledge = load("csrf")["supported_requests"]
+    # CONNECT is in Egg's default list, but no Egg route can serve it
+    for method in [m for m in knowledge["default_methods"] if m != "CONNECT"]:
         probe_gap = [p for p in pathmatch.PROBE_PATHS if not checked(method, p)]
         route_gap = [r for r in routes if r.method in (method, "ALL")
                      and not checked(method, pathmatch.route_sample(r.path))]
@@ -492,11 +504,12 @@ def csrf_supported_requests(ctx: CheckContext):
     parts = []
     for method, where in gaps.items():
         parts.append(f"{method} " + ("on every path" if not where else "on " + _listed(where)))
-    severity = "high" if "POST" in gaps else "low"
+    forgeable = any(m in knowledge["form_methods"] for m in gaps)  # what a plain cross-site form sends
     yield ctx.finding(
-        "EGG-CSRF-005", key=key, severity=severity, confidence="high" if "POST" in gaps else "medium",
+        "EGG-CSRF-005", key=key, severity="high" if forgeable else "low",
+        confidence="high" if forgeable else "medium",
         message="The CSRF check skips " + "; ".join(parts) + note + "."
-                + ("" if "POST" in gaps else " Other origins can send these methods only through a CORS preflight "
+                + ("" if forgeable else " Other origins can send these methods only through a CORS preflight "
                    "the app accepts, or a method-override middleware."),
         evidence=evidence, fix=SUPPORTED_FIX)
 
@@ -793,7 +806,7 @@ def _loose_referrer_entry(entry) -> bool:
     if not isinstance(entry, JSRegExp):
         return False
     rx = pathmatch.js_regex(entry)
-    m = _PROBE_HOST.search(entry.pattern)
+    m = _PROBE_HOST.search(entry.pattern[:500])
     if rx is None or m is None:
         return False
     host = m.group(1).replace("\\.", ".")
@@ -837,7 +850,7 @@ def csrf_not_rotated(ctx: CheckContext):
     if not facts.session_login or facts.rotates_csrf:
         return
     first = facts.session_login[0]
-    yield ctx.finding("EGG-CSRF-010", key="security.csrf", loc=first,
+    yield ctx.finding("EGG-CSRF-010", loc=first,
                       message="Users are logged in through the session here, but the app never calls "
                               "`ctx.rotateCsrfSecret()`: a CSRF secret set before login stays valid after it.",
                       evidence=f"session login at {first}"

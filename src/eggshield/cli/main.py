@@ -94,10 +94,12 @@ def cli() -> None:
               help="Report only findings not in this baseline (see `eggshield baseline create`).")
 @click.option("--rule", "rules", multiple=True, help="Report only these rule ids (repeatable).")
 @click.option("--no-inline", is_flag=True, help="Ignore inline `// eggshield-ignore` comments.")
+@click.option("--online", is_flag=True,
+              help="Refresh advisories and latest versions from the network (default: bundled snapshot and local cache only).")
 @click.option("--verbose", "-v", is_flag=True,
               help="Also print what static evaluation could not know (unknown values, uninstalled plugins).")
 def scan(path: Path, env: str, scope: str, fmt: str, output: str | None, fail_on: str | None,
-         baseline: Path | None, rules: tuple[str, ...], no_inline: bool, verbose: bool) -> None:
+         baseline: Path | None, rules: tuple[str, ...], no_inline: bool, online: bool, verbose: bool) -> None:
     """Scan the Egg app(s) under PATH.
 
     PATH may be an app (a folder whose package.json depends on egg or names an egg.framework)
@@ -123,7 +125,8 @@ def scan(path: Path, env: str, scope: str, fmt: str, output: str | None, fail_on
             sys.exit(EXIT_USAGE)
     try:
         with _Progress(enabled=output is not None or fmt == "text") as progress:
-            result = run_scan(path, env=env, scope=scope, baseline=base, progress=progress, use_inline=not no_inline)
+            result = run_scan(path, env=env, scope=scope, baseline=base, progress=progress, use_inline=not no_inline,
+                              online=online)
     except NotAnEggApp as exc:
         _err(str(exc))
         sys.exit(EXIT_USAGE)
