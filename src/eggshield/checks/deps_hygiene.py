@@ -128,7 +128,7 @@ def lockfile_out_of_sync(ctx: DepsContext) -> Iterator[Finding]:
                           fix=f"Regenerate the lockfile ({ctx.manager} install) and commit it.")
 
 
-@rule(id="EGG-UPD-012", title="Dependency versions unresolved: no lockfile", strategy=1, severity="medium",
+@rule(id="EGG-UPD-012", title="Dependency versions unresolved: no lockfile", strategy=1, severity="low",
       cwe=1104, kind="deps", references=REFS)
 def no_lockfile(ctx: DepsContext) -> Iterator[Finding]:
     """
