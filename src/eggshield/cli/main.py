@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from eggshield import __version__
-from eggshield.finding import SEVERITIES, SEVERITY_RANK, STRATEGIES
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-FAIL_ON = (*SEVERITIES, "none")
+from eggshield.cli.output import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FAIL_ON
+from eggshield.cli.output import err as _err
+from eggshield.cli.output import write as _write
+from eggshield.finding import SEVERITY_RANK, STRATEGIES
 
 EPILOG = """\b
 Exit codes:
@@ -23,16 +23,8 @@ Exit codes:
 """
 
 
-def _err(message: str) -> None:
-    click.echo(f"eggshield: {message}", err=True)
 
 
-def _write(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        _err(f"wrote {output}")
-    else:
-        click.echo(text)
 
 
 class _Progress:

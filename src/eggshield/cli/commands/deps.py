@@ -8,22 +8,16 @@ from pathlib import Path
 
 import click
 
+from eggshield.cli.output import err as _err
+from eggshield.cli.output import write as _write
 from eggshield.finding import SEVERITIES, SEVERITY_RANK
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FAIL_ON = (*SEVERITIES, "none")
 
 
-def _err(message: str) -> None:
-    click.echo(f"eggshield: {message}", err=True)
 
 
-def _write(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        _err(f"wrote {output}")
-    else:
-        click.echo(text)
 
 
 class _DefaultToAudit(click.Group):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from eggshield.cli.output import err as _err
+from eggshield.cli.output import write as _write
 from eggshield.finding import SEVERITIES, SEVERITY_RANK
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -18,8 +20,6 @@ EPILOG = """\b
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or input error."""
 
 
-def _err(message: str) -> None:
-    click.echo(f"eggshield: {message}", err=True)
 
 
 def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
@@ -48,12 +48,6 @@ def _load_rules(path: Path | None):
         sys.exit(EXIT_USAGE)
 
 
-def _write(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        _err(f"wrote {output}")
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
 
 
 def _exit(findings, fail_on: str) -> None:
