@@ -155,3 +155,21 @@ def test_env_default_reads_only_default_files(tmp_path):
     app = make_app(tmp_path, {"config/config.default.js": "exports.keys = 'a';", "config/config.prod.js": "exports.keys = 'b';"})
     rc = resolved(app, env="default")
     assert rc.get("keys") == "a" and rc.files == ["config/config.default.js"]
+
+
+def test_upper_framework_defaults_and_plugins_are_read_statically(tmp_path):
+    make_app(tmp_path / "yadan", {"config/config.default.js": "exports.keys = 'keys';\nexports.fw = { a: 1, b: 1 };",
+                                  "config/config.prod.js": "exports.fw = { b: 2 };",
+                                  "config/plugin.js": "exports.static = false;"}, name="yadan")
+    app = make_app(tmp_path / "app", {"config/config.default.js": "exports.fw = { a: 'app' };"},
+                   pkg={"egg": {"framework": "yadan"}, "dependencies": {"egg": "^3.0.0", "yadan": "file:../yadan"}})
+    rc = resolved(app)
+    assert rc.get("keys") == "keys" and rc.loc("keys").default
+    assert rc.get("fw.a") == "app"  # the app's default file comes after the framework's
+    assert rc.get("fw.b") == 2  # env layer: framework config.prod after every default file
+    assert not rc.plugin_enabled("static")
+
+
+def test_missing_upper_framework_is_a_note(tmp_path):
+    app = make_app(tmp_path, {"config/config.default.js": ""}, pkg={"egg": {"framework": "nope-fw"}})
+    assert any("'nope-fw' is not installed" in n for n in resolved(app).notes)

@@ -33,7 +33,10 @@ def make_evaluator(project: EggProject) -> Evaluator:
     from eggshield.project.files import read_source
 
     def read(path: Path) -> str:
-        result = read_source(path, project.scan_root)
+        # Files outside the scanned tree are read only when resolution asks for them on purpose: an
+        # upper framework or a plugin hoisted into a parent node_modules. They are parsed, never run.
+        inside = path.resolve().is_relative_to(project.scan_root)
+        result = read_source(path, project.scan_root if inside else path.resolve().parent)
         if isinstance(result, InputProblem):
             raise EvalError(result.message)
         return result
@@ -119,6 +122,14 @@ def resolve(project: EggProject, env: str = "prod", scope: str = "") -> Resolved
 
     # plugins: framework list, then the app's plugin files in Egg's order
     entries = plugin_list.framework_entries(defaults)
+    frameworks, missing = upper_frameworks(project)
+    if missing:
+        loader.notes.append(f"framework '{missing}' is not installed here: the defaults it adds are unknown")
+    for fw_dir in frameworks:  # each framework's plugin list, lowest first, before the app's
+        for file_name in app_file_order(_config_files(fw_dir, "plugin"), env, scope):
+            path = _config_files(fw_dir, "plugin")[file_name]
+            value = _mark_default(loader.module_value(path, is_app=False))
+            plugin_list.apply_plugin_file(entries, value, loader.notes, project.rel(path))
     for file_name in app_file_order(project.plugin_files, env, scope):
         path = project.plugin_files[file_name]
         value = loader.module_value(path, is_app=True)
@@ -168,13 +179,17 @@ def resolve(project: EggProject, env: str = "prod", scope: str = "") -> Resolved
         for name in defaults.units:
             if defaults.units[name].get("kind") == "framework":
                 extend(config, unit_layer(defaults, name, env, layer, fill))
+        for fw_dir in frameworks:
+            fw_files = _config_files(fw_dir, "config")
+            for file_name in app_file_order(fw_files, env, scope):
+                if ("default" if file_name in ("default", "legacy") else "env") == layer:
+                    value = loader.module_value(fw_files[file_name], is_app=False, app_config=app_config)
+                    extend(config, _mark_default(value))
         for rel, value in app_layers[layer]:
             files.append(rel)
             extend(config, value)
     _add_loader_aliases(config, project, defaults)
     _add_runtime_middleware(config, order, defaults)
-    if project.framework not in ("egg", defaults.framework_package):
-        loader.notes.append(f"framework '{project.framework}' adds defaults of its own that eggshield does not model")
 
     return ResolvedConfig(
         env=env, scope=scope, config=config, plugins=entries, egg_major=project.egg_major,
@@ -217,3 +232,59 @@ def _add_runtime_middleware(config: JSObject, order: list[str], defaults) -> Non
                 core.append(mw)
     config["coreMiddleware"] = core
     config["coreMiddlewares"] = core
+
+
+def _config_files(root: Path, kind: str) -> dict[str, Path]:
+    """config/<kind>.<name>.<ext> files of a framework package, keyed like EggProject.config_files."""
+    out: dict[str, Path] = {}
+    config_dir = root / "config"
+    if not config_dir.is_dir():
+        return out
+    for path in sorted(config_dir.iterdir()):
+        if path.suffix not in CONFIG_EXTS or path.name.endswith(".d.ts") or not path.is_file():
+            continue
+        stem = path.name[: -len(path.suffix)]
+        if stem == kind:
+            out.setdefault("legacy", path)
+        elif stem.startswith(kind + "."):
+            out.setdefault(stem[len(kind) + 1:], path)
+    return out
+
+
+def _package_dir(name: str, base: Path, pkg: dict) -> Path | None:
+    spec = {**pkg.get("devDependencies", {}), **pkg.get("dependencies", {})}.get(name, "")
+    if isinstance(spec, str) and spec.startswith(("file:", "link:")):
+        candidate = (base / spec.split(":", 1)[1]).resolve()
+        if candidate.is_dir():
+            return candidate
+    if name.startswith((".", "/")):
+        candidate = (base / name).resolve()
+        return candidate if candidate.is_dir() else None
+    for parent in [base, *base.parents][:8]:
+        candidate = parent / "node_modules" / name
+        if (candidate / "package.json").is_file():
+            return candidate.resolve()
+    return None
+
+
+def upper_frameworks(project: EggProject) -> tuple[list[Path], str | None]:
+    """Installed frameworks between egg and the app (egg.framework chains), lowest first; and the
+    name of the first one that is not installed, if any. Their config files are read statically."""
+    import json
+
+    chain: list[Path] = []
+    name, base, pkg = project.framework, project.root, project.pkg
+    seen: set[str] = set()
+    while name and name not in ("egg", "@eggjs/core") and name not in seen and len(chain) < 4:
+        seen.add(name)
+        found = _package_dir(name, base, pkg)
+        if found is None:
+            return chain, name
+        chain.insert(0, found)
+        try:
+            pkg = json.loads((found / "package.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            break
+        name = (pkg.get("egg") or {}).get("framework") if isinstance(pkg.get("egg"), dict) else None
+        base = found
+    return chain, None
