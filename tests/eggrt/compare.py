@@ -10,6 +10,7 @@ inputs eggshield produces.
 
 from __future__ import annotations
 
+import abc
 import fnmatch
 import json
 import re
@@ -74,9 +75,9 @@ def js_length(s: str) -> int:
 # matchers: expected values that are not a single JSON value
 
 
-class Matcher:
-    def matches(self, actual) -> bool:  # pragma: no cover - interface
-        raise NotImplementedError
+class Matcher(abc.ABC):
+    @abc.abstractmethod
+    def matches(self, actual) -> bool: ...
 
 
 @dataclass(frozen=True)
