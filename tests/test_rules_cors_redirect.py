@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+import appfactory
 from appfactory import make_app
+from appfactory import rule_findings as findings
 from eggshield.finding import SEVERITY_RANK
 from eggshield.pipeline import scan
 
-D, PROD, LOCAL, PLUGIN = "config/config.default.js", "config/config.prod.js", "config/config.local.js", "config/plugin.js"
+D, PROD, LOCAL, PLUGIN = appfactory.D, appfactory.PROD, appfactory.LOCAL, appfactory.PLUGIN
 CORS_PLUGIN = "exports.cors = { enable: true, package: 'egg-cors' };\n"
 HOME = "app/controller/home.js"
 
@@ -18,11 +20,6 @@ def app_with(tmp_path, files, *, egg="^3.17.0", pkg=None):
     return make_app(tmp_path, {D: "exports.keys = process.env.EGG_KEYS;\n", **files}, egg=egg, pkg=pkg)
 
 
-def findings(root, rule, env="prod"):
-    result = scan(root, env=env)
-    crashed = [p.message for p in result.problems if p.message.startswith("check ")]
-    assert not crashed, crashed
-    return [f for f in result.report.findings if f.rule_id == rule]
 
 
 def cfg(line: str) -> str:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+import appfactory
 from appfactory import make_app
+from appfactory import rule_findings as findings
 from eggshield.pipeline import scan
 
-D, PROD, LOCAL, PLUGIN = "config/config.default.js", "config/config.prod.js", "config/config.local.js", "config/plugin.js"
+D, PROD, LOCAL, PLUGIN = appfactory.D, appfactory.PROD, appfactory.LOCAL, appfactory.PLUGIN
 ROUTER = "app/router.js"
-KEYS = "exports.keys = process.env.EGG_KEYS;\n"
+KEYS = appfactory.KEYS
 
 ROUTES = """module.exports = app => {
   const { router, controller } = app;
@@ -29,8 +31,6 @@ ROUTES = """module.exports = app => {
 """
 
 
-def findings(root, rule, env="prod"):
-    return [f for f in scan(root, env=env).report.findings if f.rule_id == rule]
 
 
 def app_with(tmp_path, security: str = "", *, files: dict | None = None, egg: str = "^3.17.0", router=ROUTES):

@@ -8,20 +8,17 @@ from pathlib import Path
 
 import pytest
 
+import appfactory
 from appfactory import make_app
+from appfactory import rule_findings as findings
 from eggshield.checks.registry import REGISTRY, all_rules
 from eggshield.pipeline import scan
 
-D, PROD, LOCAL, PLUGIN = "config/config.default.js", "config/config.prod.js", "config/config.local.js", "config/plugin.js"
-KEYS = "exports.keys = process.env.EGG_KEYS;\n"
+D, PROD, LOCAL, PLUGIN = appfactory.D, appfactory.PROD, appfactory.LOCAL, appfactory.PLUGIN
+KEYS = appfactory.KEYS
 RECORDINGS = Path(__file__).parent / "fixtures" / "live-config-rules"
 
 
-def findings(root, rule, env="prod"):
-    result = scan(root, env=env)
-    crashed = [p.message for p in result.problems if p.message.startswith("check ")]
-    assert not crashed, crashed  # a crashing check would pass every near miss
-    return [f for f in result.report.findings if f.rule_id == rule]
 
 
 def app(tmp_path, files, **kw):

@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 
 from appfactory import make_app
-from eggshield.pipeline import scan
-
-
-def findings(root, rule, env="prod"):
-    return [f for f in scan(root, env=env).report.findings if f.rule_id == rule]
+from appfactory import rule_findings as findings
 
 
 # ---- EGG-CFG-001 ------------------------------------------------------------------------------

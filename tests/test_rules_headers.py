@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import pytest
 
+import appfactory
 from appfactory import make_app
+from appfactory import rule_findings as findings
 from eggshield.finding import SEVERITY_RANK
 from eggshield.pipeline import scan
 
-D, PROD, LOCAL, PLUGIN = "config/config.default.js", "config/config.prod.js", "config/config.local.js", "config/plugin.js"
-KEYS = "exports.keys = process.env.EGG_KEYS;\n"
+D, PROD, LOCAL, PLUGIN = appfactory.D, appfactory.PROD, appfactory.LOCAL, appfactory.PLUGIN
+KEYS = appfactory.KEYS
 VIEWS = {PLUGIN: "exports.nunjucks = { enable: true, package: 'egg-view-nunjucks' };",
          "app/controller/home.js": "module.exports = class { async index() { await this.ctx.render('home.nj'); } };"}
 
@@ -66,8 +68,6 @@ HARDENED_APP = {
 }
 
 
-def findings(root, rule=None, env="prod"):
-    return [f for f in scan(root, env=env).report.findings if rule is None or f.rule_id == rule]
 
 
 def app_with(tmp_path, security: str = "", *, files: dict | None = None, egg="^3.17.0"):

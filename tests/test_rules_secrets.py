@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from appfactory import make_app
+from appfactory import rule_findings as findings
 from eggshield.checks.registry import REGISTRY, all_rules
-from eggshield.pipeline import scan
 
 D, PROD, LOCAL, UNIT = ("config/config.default.js", "config/config.prod.js", "config/config.local.js",
                         "config/config.unittest.js")
@@ -25,11 +25,6 @@ GH_PAT = "ghp_" + "Zt7Qm2Xv9LpR4sWb8NcY1kHd6GfJa3Ue5Ti0"
 PEM = "-----BEGIN RSA " + "PRIVATE KEY-----\\nMIIEowIBAAKCAQEA7Vq\\n-----END RSA PRIVATE KEY-----"
 
 
-def findings(root, rule, env="prod"):
-    result = scan(root, env=env)
-    crashed = [p.message for p in result.problems if p.message.startswith("check ")]
-    assert not crashed, crashed  # a crashing check would pass every near miss
-    return [f for f in result.report.findings if f.rule_id == rule]
 
 
 def app(tmp_path, files, **kw):

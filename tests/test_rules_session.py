@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from appfactory import make_app
-from eggshield.pipeline import scan
+from appfactory import rule_findings as findings
 
 D, PROD, LOCAL, APPJS, PLUGIN = ("config/config.default.js", "config/config.prod.js", "config/config.local.js",
                                  "app.js", "config/plugin.js")
@@ -22,11 +22,6 @@ def app_with(tmp_path, files, *, egg="^3.17.0", login=True):
     return make_app(tmp_path, {**base, **files}, egg=egg)
 
 
-def findings(root, rule, env="prod"):
-    result = scan(root, env=env)
-    crashed = [p.message for p in result.problems if p.message.startswith("check ")]
-    assert not crashed, crashed  # a crashing check would pass every near miss
-    return [f for f in result.report.findings if f.rule_id == rule]
 
 
 def session_cfg(body: str) -> str:
