@@ -173,3 +173,10 @@ def test_upper_framework_defaults_and_plugins_are_read_statically(tmp_path):
 def test_missing_upper_framework_is_a_note(tmp_path):
     app = make_app(tmp_path, {"config/config.default.js": ""}, pkg={"egg": {"framework": "nope-fw"}})
     assert any("'nope-fw' is not installed" in n for n in resolved(app).notes)
+
+
+def test_uninstalled_known_plugin_keeps_its_package_env_list(tmp_path):
+    # egg-logview's package.json limits it to local/default/test/unittest: not on in prod even if listed
+    app = make_app(tmp_path, {"config/plugin.js": "exports.logview = { enable: true, package: 'egg-logview' };"})
+    assert not resolved(app).plugin_enabled("logview")
+    assert resolved(app, env="local").plugin_enabled("logview")

@@ -8,6 +8,9 @@ disabled plugin that an enabled one depends on is switched back on ("enabled imp
 from __future__ import annotations
 
 import json
+import tomllib
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from eggshield.eggconfig.model import PluginEntry
@@ -150,3 +153,28 @@ def load_order(enabled: list[str], entries: dict[str, PluginEntry], known_order:
     for name in start:
         place(name)
     return ordered
+
+
+@cache
+def _known_metadata() -> dict[str, dict]:
+    """eggPlugin metadata (env, dependencies) of well-known plugins by package name, from the plugin
+    knowledge base: what Egg would read from a package that is not installed where eggshield runs."""
+    raw = tomllib.loads(resources.files("eggshield.data").joinpath("plugin_surfaces.toml").read_text("utf-8"))
+    out: dict[str, dict] = {}
+    for spec in raw.get("plugin", {}).values():
+        meta = {k: spec[k] for k in ("env", "dependencies") if isinstance(spec.get(k), list)}
+        for package in spec.get("packages", []):
+            out[package] = meta
+    return out
+
+
+def apply_known_metadata(entry: PluginEntry) -> bool:
+    """Fill env/dependencies of an uninstalled plugin from the knowledge base; True if it knew the package."""
+    meta = _known_metadata().get(entry.package or "")
+    if meta is None:
+        return False
+    if not entry.env and meta.get("env"):
+        entry.env = [str(e) for e in meta["env"]]
+    if not entry.dependencies and meta.get("dependencies"):
+        entry.dependencies = [str(d) for d in meta["dependencies"]]
+    return True

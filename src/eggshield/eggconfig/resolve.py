@@ -143,6 +143,9 @@ def resolve(project: EggProject, env: str = "prod", scope: str = "") -> Resolved
             found = plugin_list.read_package_meta(entry, project.root)
             if found is not None:
                 plugin_dirs[name] = found
+            elif plugin_list.apply_known_metadata(entry):
+                loader.notes.append(f"plugin '{name}' ({entry.package}) is not installed here; its env list and "
+                                    "dependencies come from eggshield's plugin knowledge base")
     enabled = plugin_list.finalize(entries, env, loader.notes)
     order = plugin_list.load_order(enabled, entries, defaults.load_order)
 
