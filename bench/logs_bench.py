@@ -82,10 +82,13 @@ F2B_REGEX = r"^\s*WARN \d+ \[[^/]*/<HOST>/[^\]]*\] nodejs\.ForbiddenError: (?:mi
 
 def run(cmd: list[str]) -> tuple[float, int]:
     """(seconds, peak RSS in MiB) of one child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    dt = time.perf_counter() - t0
+    # stdout goes to a real file: GNU grep stops at the first match when its output is /dev/null,
+    # which made `grep -c` look instantaneous
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        dt = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise RuntimeError(f"{cmd[0]} failed ({status})")
     return dt, usage.ru_maxrss // 1024

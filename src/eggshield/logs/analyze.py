@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from eggshield.finding import InputProblem
 from eggshield.logs import sensitive
 from eggshield.logs.record import LogRecord
-from eggshield.logs.signals import Signal, signals_of, user_of
+from eggshield.logs.signals import Signal, body_of, signals_of, user_of
 from eggshield.logs.source import ReadResult, read_records
 from eggshield.logs.windows import Alert, Observation, RuleSet, WindowEngine, load_rules
 
@@ -88,9 +89,33 @@ class Analysis:
         return [g for groups in self.groups.values() for g in groups.values()]
 
 
-def observation(rec: LogRecord, kind: str, rule: str, evidence: str) -> Observation:
-    return Observation(time=rec.timestamp, kind=kind, ip=rec.ip, user=user_of(rec), route=rec.route, url=rec.url,
-                       evidence=evidence, rule=rule, where=rec.where())
+_NO_USER = object()
+#: texts at most this long are memoised: Egg logs repeat the same messages (a CSRF failure's body is
+#: identical every time), and the secret finders are the costliest step per record
+MEMO_MAX_LEN = 512
+
+
+@lru_cache(maxsize=2048)
+def _memo_hits(text: str) -> tuple[sensitive.Hit, ...]:
+    return tuple(sensitive.find(text))
+
+
+def secret_hits(text: str) -> list[sensitive.Hit]:
+    return list(_memo_hits(text)) if len(text) <= MEMO_MAX_LEN else sensitive.find(text)
+
+
+@lru_cache(maxsize=2048)
+def _memo_redact(text: str) -> str:
+    return sensitive.redact(text)
+
+
+def redacted(text: str) -> str:
+    return _memo_redact(text) if len(text) <= MEMO_MAX_LEN else sensitive.redact(text)
+
+
+def observation(rec: LogRecord, kind: str, rule: str, evidence: str, user=_NO_USER) -> Observation:
+    return Observation(time=rec.timestamp, kind=kind, ip=rec.ip, user=user_of(rec) if user is _NO_USER else user,
+                       route=rec.route, url=rec.url, evidence=evidence, rule=rule, where=rec.where())
 
 
 class Analyzer:
@@ -108,13 +133,13 @@ class Analyzer:
         a = self.analysis
         alerts: list[Alert] = []
         user = None
-        for sig in signals_of(rec):
+        body = body_of(rec.text)
+        for sig in signals_of(rec, body):
             a.signal_counts[sig.kind] = a.signal_counts.get(sig.kind, 0) + 1
             if user is None:
                 user = user_of(rec)
-            evidence = sensitive.redact(sig.evidence) if sig.kind != "error" else sig.evidence
-            obs = observation(rec, sig.kind, sig.rule, evidence)
-            obs.user = user
+            evidence = redacted(sig.evidence) if sig.kind != "error" else sig.evidence
+            obs = observation(rec, sig.kind, sig.rule, evidence, user)
             alerts.extend(self.engine.observe(obs))
             if sig.kind == "error":
                 a.error_types[sig.evidence] = a.error_types.get(sig.evidence, 0) + 1
@@ -122,8 +147,8 @@ class Analyzer:
                 continue
             self._event(rec, sig, user, evidence)
         if self.secrets:
-            text = sensitive.scan_text(rec.text)
-            hits = sensitive.find(text)
+            text = body  # scan_text(rec.text) by the same rule
+            hits = secret_hits(text)
             for hit in hits:
                 a.signal_counts["secret_in_log"] = a.signal_counts.get("secret_in_log", 0) + 1
                 ev_text = sensitive.evidence(text, hit, hits=hits)

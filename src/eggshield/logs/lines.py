@@ -17,7 +17,7 @@ MAX_LINE = 64 * 1024
 CHUNK = 1 << 20
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     number: int  # 1-based
     offset: int  # byte offset of its first byte (uncompressed)
@@ -81,6 +81,19 @@ def iter_lines(stream, stats: ReadStats, start: int = 0, first_line: int = 1,
             break
         buf += chunk
         pos = 0
+        if not skipping:
+            # fast path for the usual chunk: plain ASCII, no NUL, no CR: one decode and one split for all
+            # its complete lines, byte offsets from string lengths (identical to the per-line path below)
+            last = buf.rfind(b"\n")
+            if last >= 0:
+                whole = buf[:last]
+                if whole.isascii() and b"\x00" not in whole and b"\r" not in whole:
+                    for text in whole.decode("ascii").split("\n"):
+                        end = offset + len(text) + 1
+                        yield Line(number, offset, text, end)
+                        number += 1
+                        offset = end
+                    pos = last + 1
         while True:
             nl = buf.find(b"\n", pos)
             if nl < 0:

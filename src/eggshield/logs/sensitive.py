@@ -58,8 +58,10 @@ LONG_NUMBER = re.compile(r"\d{4}[ -]?\d{3}")
 def _triggers(text: str) -> set[str]:
     low = text.lower()
     on = set()
-    if any(w in low for w in KV_WORDS):
-        on.add("kv")
+    for w in KV_WORDS:
+        if w in low:
+            on.add("kv")
+            break
     if "bearer" in low or "basic" in low or "token" in low:
         on.add("auth")
     if "eyJ" in text:
@@ -74,8 +76,10 @@ def _triggers(text: str) -> set[str]:
         on.add("plus")
     if "sess" in low or "sid=" in low:
         on.add("cookie")
-    if any(p in text for p in VENDOR_PREFIXES):
-        on.add("vendor")
+    for p in VENDOR_PREFIXES:
+        if p in text:
+            on.add("vendor")
+            break
     return on
 
 

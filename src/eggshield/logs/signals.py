@@ -91,36 +91,93 @@ def decoded(url: str) -> str:
     return out.replace("+", " ")
 
 
-def signals_of(rec: LogRecord) -> list[Signal]:
-    """Every signal one record carries; one per kind."""
+@lru_cache(maxsize=1)
+def _plan() -> tuple[tuple[Signature, ...], dict[str, tuple[str, ...]]]:
+    """The signatures, and per field the union of their hints when every signature of that field has hints:
+    one pass of substring tests then rules out the whole field (most records carry no hint word at all)."""
+    sigs = signatures()
+    gates: dict[str, tuple[str, ...]] = {}
+    for where in {s.where for s in sigs}:
+        of = [s for s in sigs if s.where == where]
+        if all(s.hint for s in of):
+            gates[where] = tuple(sorted({h for s in of for h in s.hint}))
+    return sigs, gates
+
+
+def _has_any(words: tuple[str, ...], text: str) -> bool:
+    for w in words:  # noqa: SIM110 - a plain loop is faster than any(genexpr) on the hot path
+        if w in text:
+            return True
+    return False
+
+
+def body_of(text: str) -> str:
+    """A record's text without stack frames (`    at ...`): they hold paths, not events or data."""
+    if "\n    at " not in text:
+        return text
+    return "\n".join(ln for ln in text.split("\n") if not ln.startswith("    at "))
+
+
+def signals_of(rec: LogRecord, body: str | None = None) -> list[Signal]:
+    """Every signal one record carries; one per kind. `body` is `body_of(rec.text)` when the caller has it."""
     found: dict[str, Signal] = {}
-    plain = bool(rec.url) and SAFE_URL.fullmatch(rec.url) is not None
-    url = decoded(rec.url) if rec.url and not plain else None
-    body = rec.text if "\n    at " not in rec.text else \
-        "\n".join(ln for ln in rec.text.split("\n") if not ln.startswith("    at "))
-    subjects = {"url": url, "path": decoded(rec.url.split("?", 1)[0]) if rec.url else None,
-                "error": rec.error_name, "message": rec.message, "text": body}
+    raw_url = rec.url
+    if raw_url:
+        plain = SAFE_URL.fullmatch(raw_url) is not None
+        url = None if plain else decoded(raw_url)
+        path = raw_url.split("?", 1)[0]
+        path = decoded(path) if "%" in path or "+" in path else path
+    else:
+        url = path = None
+    subjects = {"url": url, "path": path, "error": rec.error_name, "message": rec.message,
+                "text": body if body is not None else body_of(rec.text)}
+    gates = _plan()[1]
     lowered: dict[str, str] = {}
-    url_live = url is not None and prefilters()["url"].search(url + " " + rec.url) is not None
-    for sig in signatures():
+    live = []
+    for where, subject in subjects.items():
+        if not subject:
+            continue
+        if where == "url":
+            if prefilters()["url"].search(url + " " + raw_url) is None:
+                continue
+        else:
+            gate = gates.get(where)
+            if gate is not None:
+                low = lowered[where] = subject.lower()
+                if not _has_any(gate, low):
+                    continue
+        live.append(where)
+    if not live:
+        return _tail(rec, found)
+    for sig in _live_signatures(tuple(live)):
         if sig.kind in found:
             continue
-        subject = subjects[sig.where]
-        if not subject or (sig.where == "url" and not url_live):
-            continue
+        where = sig.where
+        subject = subjects[where]
         if sig.hint:
-            low = lowered.get(sig.where)
+            low = lowered.get(where)
             if low is None:
-                low = lowered[sig.where] = subject.lower()
-            if not any(h in low for h in sig.hint):
+                low = lowered[where] = subject.lower()
+            if not _has_any(sig.hint, low):
                 continue
-        m = sig.regex.search(subject if sig.where != "url" or sig.kind != "log_forging" else rec.url or "")
+        m = sig.regex.search(subject if where != "url" or sig.kind != "log_forging" else raw_url or "")
         if not m:
             continue
-        if sig.needs_url is not None and not (rec.url and sig.needs_url.search(rec.url)):
+        if sig.needs_url is not None and not (raw_url and sig.needs_url.search(raw_url)):
             continue
-        evidence = (rec.url or "") if sig.where in ("url", "path") else _evidence(rec, m)
+        evidence = (raw_url or "") if where in ("url", "path") else _evidence(rec, m)
         found[sig.kind] = Signal(sig.kind, sig.rule, evidence, sig.status)
+    return _tail(rec, found)
+
+
+@lru_cache(maxsize=64)
+def _live_signatures(live: tuple[str, ...]) -> tuple[Signature, ...]:
+    """The signatures of the fields a record has something in, in data-file order (first of a kind wins)."""
+    return tuple(s for s in signatures() if s.where in live)
+
+
+def _tail(rec: LogRecord, found: dict[str, Signal]) -> list[Signal]:
+    """Signals from the status, level and parser flags, after the signature matches."""
     if "csrf_failure" in found:
         found.pop("forbidden", None)  # a CSRF failure is a 403 too; it is reported as what it is
     if "traversal_blocked" in found:

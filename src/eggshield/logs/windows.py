@@ -206,8 +206,14 @@ class WindowEngine:
                     continue
                 out.append(Alert(rule, group, 1, obs.time, obs.time, [obs], rule.finding or obs.rule))
                 continue
-            win = self.windows[rule.id].setdefault(group, deque())
-            samples = self.samples[rule.id].setdefault(group, deque(maxlen=3))
+            wins = self.windows[rule.id]
+            win = wins.get(group)
+            if win is None:  # no setdefault: it would build two deques per observation
+                win = wins[group] = deque()
+            sams = self.samples[rule.id]
+            samples = sams.get(group)
+            if samples is None:
+                samples = sams[group] = deque(maxlen=3)
             value = obs.field(rule.distinct) if rule.distinct else None
             if rule.distinct and not value:
                 continue
@@ -217,8 +223,8 @@ class WindowEngine:
             while win and win[0][0] < horizon:
                 win.popleft()
             if rule.distinct:
-                values = {v for _, v in win}
-                count = len(values)
+                # fewer sightings than the threshold cannot hold enough distinct values: skip the set
+                count = len({v for _, v in win}) if len(win) >= rule.threshold else len(win)
                 if len(win) > self.MAX_DISTINCT:
                     # keep only each value's latest sighting
                     latest = {}
