@@ -1,8 +1,15 @@
-"""Mask secrets before they reach any output: keep enough to recognise a value, never enough to use it."""
+"""Secrets never leave unmasked (DESIGN.md): one module for every box that prints values.
+
+`mask_secret`/`mask_tree` mask values eggshield knows are secrets (by key name); `mask_secrets`
+is the last-line defence over free text (evidence, messages, log lines, problem lines): greedy and
+idempotent, it masks secret shapes wherever they appear; `printable` makes hostile text safe to show.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 
 
 def mask_secret(value: str) -> str:
@@ -40,3 +47,134 @@ def mask_tree(value, key: str = ""):
     if isinstance(value, str) and key and is_secret_key(key) and value:
         return mask_secret(value)
     return value
+
+MASK = "****"
+
+# PEM private keys (RSA, EC, OPENSSH, ENCRYPTED, PGP ... BLOCK); a block cut off by
+# evidence truncation is masked to the end of the text.
+_PEM = re.compile(
+    r"-----BEGIN (?P<kind>(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END (?P=kind)-----|\Z)",
+    re.S,
+)
+_URL_CREDS = re.compile(r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"`]*:)(?P<pw>[^@/\s'\"`]+)@")
+_AUTH_HEADER = re.compile(r"\b(?P<scheme>[Bb]earer|[Bb]asic)(?P<sep>\s+)(?P<cred>[A-Za-z0-9._~+/-]{8,}=*)")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# Vendor tokens with a recognisable prefix: the prefix stays, so the reader knows what leaked.
+_PREFIXED = re.compile(
+    r"\b(?P<prefix>AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|sk_live_|sk_test_|rk_live_|npm_|AIza)"
+    r"(?P<body>[A-Za-z0-9_-]{12,})"
+)
+_SECRET_NAME = (
+    r"[A-Za-z0-9_$-]*?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|auth[_-]?key|session[_-]?key|signing[_-]?key|encrypt(?:ion)?[_-]?key)"
+    r"|keys|auth|credentials?|salt"
+)
+_ASSIGN = re.compile(
+    r"(?<![A-Za-z0-9_$])(?P<name>[\"']?(?:" + _SECRET_NAME + r")[\"']?)(?![A-Za-z0-9_$])"
+    r"(?P<op>\s*(?::|=(?![=>]))\s*|\s+(?:is|was|set to)\s+(?=[\"'`]))"  # prose only before a quoted value
+    r"(?:(?P<q>[\"'`])(?P<qv>(?:\\.|(?!(?P=q)).)*)(?P=q)|(?P<bv>[^\s,;&'\"`{}()\[\]][^\s,;&'\"`})\]]*))",
+    re.I,
+)
+# `keys: appInfo.name + '_1513135333_4421'` (Egg's scaffold key): literals concatenated into a secret.
+_CONCAT = re.compile(
+    r"(?<![A-Za-z0-9_$])[\"']?(?:" + _SECRET_NAME + r")[\"']?(?![A-Za-z0-9_$])\s*(?::|=(?![=>]))[^,;\n]*?\+[^,;\n]*",
+    re.I,
+)
+_LITERAL = re.compile(r"(?P<q>[\"'`])(?P<v>(?:\\.|(?!(?P=q)).)*)(?P=q)")
+_HEX = re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])")
+_B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/=_-])")
+
+# Bare values that are code or types, not secrets: `password: ctx.request.body.password`.
+_NOT_A_VALUE = re.compile(
+    r"(?:true|false|null|undefined|none|string|number|boolean|any|unknown|function|async|await|new|"
+    r"[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+(?:\(.*)?|[A-Za-z_$][\w$.]*\(.*)",
+    re.I,
+)
+_PLACEHOLDER = re.compile(r"<[^<>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}")
+
+
+def _already_masked(value: str) -> bool:
+    v = value.strip()
+    return not v or "***" in v or set(v) <= {"*", "x", "X", "•"} or v.lower() in {"<masked>", "[masked]", "redacted", "[redacted]"}
+
+
+def _entropy(s: str) -> float:
+    counts = Counter(s)
+    return -sum(c / len(s) * math.log2(c / len(s)) for c in counts.values())
+
+
+def _keep_prefix(token: str) -> str:
+    return token[:4] + MASK
+
+
+def _mask_assignment(m: re.Match) -> str:
+    value = m.group("qv") if m.group("q") else m.group("bv")
+    if _already_masked(value) or _PLACEHOLDER.fullmatch(value):
+        return m.group(0)
+    if not m.group("q") and (_NOT_A_VALUE.fullmatch(value) or value.startswith("=")):
+        return m.group(0)
+    if m.group("q"):
+        return f"{m.group('name')}{m.group('op')}{m.group('q')}{MASK}{m.group('q')}"
+    return f"{m.group('name')}{m.group('op')}{MASK}"
+
+
+def _mask_auth(m: re.Match) -> str:
+    cred = m.group("cred")
+    # "Basic authentication" is prose; a credential has digits, symbols or inner capitals.
+    if not re.search(r"[0-9+/=._~-]|.[A-Z]", cred):
+        return m.group(0)
+    return f"{m.group('scheme')}{m.group('sep')}{MASK}"
+
+
+def _mask_concat(m: re.Match) -> str:
+    def literal(lm: re.Match) -> str:
+        v = lm.group("v")
+        if len(v) < 4 or _already_masked(v) or _PLACEHOLDER.fullmatch(v):
+            return lm.group(0)
+        return f"{lm.group('q')}{MASK}{lm.group('q')}"
+
+    return _LITERAL.sub(literal, m.group(0))
+
+
+def _mask_b64(m: re.Match) -> str:
+    tok = m.group(0)
+    classes = sum(bool(re.search(p, tok)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
+    if classes < 3 or tok.count("/") > len(tok) // 20 + 1 or _entropy(tok) < 4.2:
+        return tok
+    return _keep_prefix(tok)
+
+
+def mask_secrets(text: str | None) -> str:
+    """Mask private key blocks, credentials in URLs, auth headers, vendor tokens,
+    `password=`-style assignments and long high-entropy hex/base64 tokens in `text`.
+
+    Applied by every report format to messages, evidence, fixes and input problems,
+    so a secret that a check failed to mask still never reaches an output.
+    """
+    if not text:
+        return text or ""
+    text = _PEM.sub(lambda m: f"-----BEGIN {m.group('kind')}-----{MASK}-----END {m.group('kind')}-----", text)
+    text = _URL_CREDS.sub(
+        lambda m: m.group(0) if _already_masked(m.group("pw")) else f"{m.group('pre')}{MASK}@", text
+    )
+    text = _AUTH_HEADER.sub(_mask_auth, text)
+    text = _JWT.sub("eyJ" + MASK, text)
+    text = _PREFIXED.sub(lambda m: m.group("prefix") + MASK, text)
+    text = _ASSIGN.sub(_mask_assignment, text)
+    text = _CONCAT.sub(_mask_concat, text)
+    text = _HEX.sub(lambda m: _keep_prefix(m.group(0)), text)
+    return _B64.sub(_mask_b64, text)
+
+
+# C0/C1 controls (ESC starts terminal escape sequences) and bidi overrides ("Trojan Source")
+# arrive in hostile log lines and file names; shown as escapes they cannot drive a terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str | None) -> str:
+    """`text` with control and bidi-override characters shown as `\\xNN`/`\\uNNNN` escapes
+    (newlines and tabs kept), so evidence from hostile input cannot drive a terminal."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", text)

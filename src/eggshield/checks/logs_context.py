@@ -14,7 +14,7 @@ from eggshield.finding import Finding, InputProblem, Location
 from eggshield.logs import sensitive
 from eggshield.logs.analyze import Analysis, EventGroup
 from eggshield.logs.audit import DiskEntry
-from eggshield.report.masking import mask_secrets, printable
+from eggshield.masking import mask_secrets, printable
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from eggshield.deps.audit import PackageReport
+from eggshield.masking import printable
 from eggshield.report import FORMATS, Report, Target
-from eggshield.report.masking import printable
 
 MAX_ROWS = 400
 

@@ -7,11 +7,11 @@ Every value that came from the server is escaped: a hostile server must not inje
 
 from __future__ import annotations
 
+from eggshield.masking import mask_secrets
 from eggshield.probe.client import SAFE_METHODS
 from eggshield.probe.headers import Grade
 from eggshield.probe.model import ProbeResult
 from eggshield.report.markdown import code_span, md_escape
-from eggshield.report.masking import mask_secrets
 
 _CHECKED_DEFAULT = ["POST", "PATCH", "DELETE", "PUT", "CONNECT"]
 

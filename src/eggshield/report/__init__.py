@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
+from eggshield.masking import mask_secrets, printable
 from eggshield.report.interface import Formatter, Report, RuleMeta, Target, ToolInfo
 from eggshield.report.json import JsonFormat
 from eggshield.report.markdown import MarkdownFormat
-from eggshield.report.masking import mask_secrets, printable
 from eggshield.report.sarif import SarifFormat
 from eggshield.report.text import TextFormat
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from eggshield import __version__
 from eggshield.finding import SEVERITIES, SEVERITY_RANK, STRATEGIES, Finding, InputProblem
-from eggshield.report.masking import mask_secrets
+from eggshield.masking import mask_secrets
 
 
 @dataclass(frozen=True)

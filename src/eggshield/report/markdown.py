@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from eggshield.finding import SEVERITIES, STRATEGIES, Finding
+from eggshield.masking import printable
 from eggshield.report.cwe import cwe_name, cwe_url
 from eggshield.report.interface import Report
-from eggshield.report.masking import printable
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 _JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")

@@ -18,8 +18,8 @@ from rich.padding import Padding
 from rich.text import Text
 
 from eggshield.finding import STRATEGIES, Finding
+from eggshield.masking import printable
 from eggshield.report.interface import Report
-from eggshield.report.masking import printable
 
 PLAIN_WIDTH = 100
 INDENT = 10
