@@ -1,6 +1,7 @@
 """Benchmark: `eggshield logs analyze` on a generated Egg log, against grep and fail2ban-regex.
 
 Run: python bench/logs_bench.py [--lines 1000000] [--runs 3] [--keep FILE]
+     python bench/logs_bench.py --lines 200000,1000000,3000000 --runs 1   (memory must not grow)
 
 The log is egg-logger's text format (egg 3 prefix), about 1/3 of records multi-line errors with
 stack traces, with planted events: CSRF failures, failed logins, scanner probes, SQLi/XSS/
@@ -96,15 +97,24 @@ def run(cmd: list[str]) -> tuple[float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--lines", default="1000000",
+                    help="Lines to generate; several sizes comma-separated show whether peak memory grows.")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--keep", type=Path, help="Write the generated log here and keep it.")
+    ap.add_argument("--keep", type=Path, help="Write the generated log here and keep it (one size only).")
     args = ap.parse_args()
+    sizes = [int(x) for x in args.lines.split(",")]
+    if args.keep and len(sizes) > 1:
+        ap.error("--keep takes one --lines size")
+    for size in sizes:
+        bench(size, args.runs, args.keep)
+
+
+def bench(lines: int, runs: int, keep: Path | None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="eggshield-logbench-"))
-    log = args.keep or tmp / "bench-web.log"
-    n = generate(log, args.lines)
+    log = keep or tmp / "bench-web.log"
+    n = generate(log, lines)
     size = log.stat().st_size
-    print(f"generated {n:,} lines, {size / 1e6:.0f} MB: {log}")
+    print(f"\ngenerated {n:,} lines, {size / 1e6:.0f} MB: {log}")
     parse = ("import sys; from pathlib import Path; from eggshield.logs.source import read_records;"
              "print(sum(1 for _ in read_records([Path(sys.argv[1])])))")
     tools = [("eggshield analyze", [sys.executable, "-m", "eggshield", "logs", "analyze", str(log), "--format",
@@ -121,16 +131,16 @@ def main() -> None:
     results = []
     for name, cmd in tools:
         times, rss = [], []
-        for _ in range(args.runs):
+        for _ in range(runs):
             dt, mem = run(cmd)
             times.append(dt)
             rss.append(mem)
         results.append((name, statistics.median(times), max(rss)))
     base = results[0][1]
-    print(f"\n{'tool':<32}{'median s':>10}{'lines/s':>12}{'peak MiB':>10}{'vs eggshield':>14}")
+    print(f"{'tool':<32}{'median s':>10}{'lines/s':>12}{'peak MiB':>10}{'vs eggshield':>14}")
     for name, t, mem in results:
         print(f"{name:<32}{t:>10.2f}{n / t:>12,.0f}{mem:>10}{t / base:>13.2f}x")
-    if not args.keep:
+    if not keep:
         shutil.rmtree(tmp, ignore_errors=True)
 
 

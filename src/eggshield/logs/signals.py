@@ -118,8 +118,33 @@ def body_of(text: str) -> str:
     return "\n".join(ln for ln in text.split("\n") if not ln.startswith("    at "))
 
 
+#: signals by what they depend on, for records of at most MEMO_TEXT characters: Egg logs repeat the same
+#: records (a CSRF failure's text is identical every time, an error differs only in its time)
+_memo: dict[tuple, tuple[Signal, ...]] = {}
+MEMO_TEXT = 2048
+MEMO_SIZE = 4096
+_HASHABLE = (int, str, float, bool, type(None))
+
+
 def signals_of(rec: LogRecord, body: str | None = None) -> list[Signal]:
     """Every signal one record carries; one per kind. `body` is `body_of(rec.text)` when the caller has it."""
+    if len(rec.text) > MEMO_TEXT:
+        return _signals_of(rec, body)
+    status = rec.props.get("status") if rec.props else None
+    if not isinstance(status, _HASHABLE):
+        return _signals_of(rec, body)
+    # everything _signals_of reads from the record (body is derived from text)
+    key = (rec.url, rec.text, rec.message, rec.error_name, rec.error_message, rec.level, rec.flags, status,
+           type(status))
+    hit = _memo.get(key)
+    if hit is None:
+        if len(_memo) >= MEMO_SIZE:
+            _memo.clear()
+        hit = _memo[key] = tuple(_signals_of(rec, body))
+    return list(hit)
+
+
+def _signals_of(rec: LogRecord, body: str | None = None) -> list[Signal]:
     found: dict[str, Signal] = {}
     raw_url = rec.url
     if raw_url:

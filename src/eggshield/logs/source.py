@@ -107,11 +107,17 @@ def read_records(paths: list[Path], since: datetime | None = None, result: ReadR
     ordered = sorted(groups(sel.files), key=lambda g: g[0].logger == "common-error")
     streams = [_log_stream(g, result, since, i) for i, g in enumerate(ordered)]
     recent_errors: OrderedDict = OrderedDict()
-    for *_, rec in heapq.merge(*streams, key=lambda t: t[:3]):
-        if rec.level == "ERROR":
+    # one log (the common case): its stream is already in order, so skip the merge's per-record key
+    merged = (t[3] for t in streams[0]) if len(streams) == 1 else \
+        (t[3] for t in heapq.merge(*streams, key=lambda t: t[:3]))
+    # a copy can only be in another file: with one file there is nothing to remember
+    dedupe = len(sel.files) > 1
+    for rec in merged:
+        if dedupe and rec.level == "ERROR":
             # the same error in its logger's file and in common-error.log; egg 4 stamps each copy
-            # separately, so the two times may differ by a millisecond or so
-            key = (rec.pid, rec.message, rec.text[:2000])
+            # separately, so the two times may differ by a millisecond or so. The text is kept as
+            # its hash: the last 20,000 stack traces held in full cost ~15 MB on a big log
+            key = (rec.pid, rec.message, hash(rec.text[:2000]))
             seen = recent_errors.get(key)
             if seen is not None and seen[1] != rec.file and rec.time and seen[0] \
                     and abs((rec.time - seen[0]).total_seconds()) <= 2:

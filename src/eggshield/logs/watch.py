@@ -20,7 +20,7 @@ from eggshield.logs import sensitive
 from eggshield.logs.analyze import Analyzer
 from eggshield.logs.follow import Checkpoint, Follower
 from eggshield.logs.windows import Alert, RuleSet, load_rules
-from eggshield.report.masking import mask_secrets, printable
+from eggshield.masking import mask_secrets, printable
 from eggshield.store import Store
 
 MIGRATIONS = [

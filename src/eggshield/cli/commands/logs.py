@@ -114,24 +114,66 @@ def analyze_cmd(paths, since, fmt, output, redact_dir, rules_file, no_secrets, f
                     rules={r.id: r.metadata() for r in all_rules() if r.kind == "logs"})
     text = FORMATS[fmt].render(report)
     if fmt == "json":
-        doc = json.loads(text)
-        doc["events"] = [e.to_dict() for e in result.events]
-        doc["summary"]["logs"] = {
-            "files": [str(f.path) for f in read.files], "records": read.records, "lines": read.lines,
-            "duplicates_dropped": read.duplicates, "first": read.first.isoformat() if read.first else None,
-            "last": read.last.isoformat() if read.last else None, "events_not_listed": result.events_dropped,
-            "signals": result.signal_counts, "error_types": result.error_types,
-            "notes": [str(n) for n in read.notes]}
-        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        _write_parts(_logs_json_parts(text, result, read), output)
     elif fmt == "text":
         span = f"{read.first:%Y-%m-%d %H:%M} … {read.last:%Y-%m-%d %H:%M}" if read.first and read.last else "no dates"
         text = (f"Read {read.records:,} records ({read.lines:,} lines) from {len(read.files)} file(s), {span}.\n"
                 + text)
-    _write(text, output)
+    if fmt != "json":
+        _write(text, output)
     if fmt != "text" and problems:
         for line in report.problem_lines():
             _err(line)
     _exit(findings, fail_on)
+
+
+def _logs_json_parts(text: str, result, read):
+    """The JSON report plus `summary.logs` and `events`, in pieces to write one after the other.
+
+    Same bytes as loading the document, adding the two keys and dumping it again, without that
+    second copy of every finding, nor the whole events list as one string, in memory: `summary` is
+    the report's last key, so both go just before the document's closing lines.
+    """
+    logs = {"files": [str(f.path) for f in read.files], "records": read.records, "lines": read.lines,
+            "duplicates_dropped": read.duplicates, "first": read.first.isoformat() if read.first else None,
+            "last": read.last.isoformat() if read.last else None, "events_not_listed": result.events_dropped,
+            "signals": result.signal_counts, "error_types": result.error_types,
+            "notes": [str(n) for n in read.notes]}
+    tail = "\n  }\n}\n"
+    if not text.endswith(tail):  # not the layout this relies on: take the slow, certain way
+        doc = json.loads(text)
+        doc["summary"]["logs"] = logs
+        doc["events"] = [e.to_dict() for e in result.events]
+        yield json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return
+
+    def nested(value, depth: int) -> str:  # JSON strings hold no raw newline, so re-indenting is safe
+        return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * depth)
+
+    yield text[: -len(tail)]
+    yield ',\n    "logs": ' + nested(logs, 2) + '\n  },\n  "events": '
+    if not result.events:
+        yield "[]\n}\n"
+        return
+    batch = []
+    for i, e in enumerate(result.events):
+        batch.append(("[\n    " if i == 0 else ",\n    ") + nested(e.to_dict(), 2))
+        if len(batch) == 500:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch) + "\n  ]\n}\n"
+
+
+def _write_parts(parts, output: str | None) -> None:
+    """`cli.output.write` for a document made of pieces (it ends with a newline)."""
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            for part in parts:
+                fh.write(part)
+        _err(f"wrote {output}")
+    else:
+        for part in parts:
+            click.echo(part, nl=False)
 
 
 def _redact_all(files, out_dir: Path):
