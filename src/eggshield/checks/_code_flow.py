@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from eggshield.checks._code_query import CTX_NAMES, FUNCTION_TYPES, chain, is_ctx_expr, snippet, unwrap
-from eggshield.js.parse import text
+from eggshield.js.parse import descendants, text
 
 # ctx.<prop> and ctx.request.<prop> that carry client-controlled data, with the kind they are
 CTX_INPUT = {"query": "query", "queries": "query", "params": "params", "headers": "header", "header": "header"}
@@ -333,11 +333,7 @@ def _bound_names(pattern: ts.Node) -> list[str]:
 
 
 def _descendants(node: ts.Node):
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        yield cur
-        stack.extend(reversed(cur.named_children))
+    return descendants(node, named=True)
 
 
 def returns(fn: ts.Node) -> list[ts.Node]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter as ts
 
+from eggshield.js.parse import descendants as _walk
 from eggshield.js.parse import text
 
 # What reaching the client means, worst first.
@@ -126,14 +127,6 @@ def guarded(node: ts.Node, stop: ts.Node) -> bool:
 
 
 # ---- taint -------------------------------------------------------------------------------------
-def _walk(node: ts.Node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
-
-
 def _in_condition(node: ts.Node, stop: ts.Node) -> bool:
     """Inside the test of a ternary or `if` below `stop`: read, not sent."""
     child, parent = node, node.parent

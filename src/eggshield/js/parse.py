@@ -66,3 +66,12 @@ def first_error(node: ts.Node) -> ts.Node | None:
 
 def text(node: ts.Node) -> str:
     return node.text.decode("utf-8", "replace") if node.text is not None else ""
+
+
+def descendants(node: ts.Node, *, named: bool = False):
+    """The node and everything below it, in source order (iterative: deep trees don't hit recursion limits)."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        stack.extend(reversed(cur.named_children if named else cur.children))

@@ -15,6 +15,7 @@ import tree_sitter as ts
 
 from eggshield.finding import InputProblem
 from eggshield.js.parse import SyntaxProblem, parse, text
+from eggshield.js.parse import descendants as _walk
 from eggshield.probe.model import Route
 from eggshield.project.files import read_source
 from eggshield.project.model import EggProject
@@ -37,14 +38,6 @@ def _string(node: ts.Node | None) -> str | None:
     if node.type == "template_string" and not any(c.type == "template_substitution" for c in node.children):
         return text(node)[1:-1]
     return None
-
-
-def _walk(node: ts.Node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 def _join(prefix: str, path: str) -> str:
