@@ -63,8 +63,12 @@ def cli() -> None:
     """Audit and harden Egg.js applications.
 
     \b
-    eggshield scan PATH           find security problems in an Egg app's config and code
+    eggshield scan PATH           find security problems in an Egg app's config, code, plugins, dependencies
     eggshield config PATH         show the configuration Egg will use, with the file:line of each value
+    eggshield plugins PATH        which plugins are on per env, which the code uses, why each is there
+    eggshield deps PATH           egg, plugins and packages: advisories, outdated, ledger, watch
+    eggshield probe URL           test a running server: headers, cookies, CORS, errors, CSRF
+    eggshield logs analyze DIR    security events and secrets in Egg's logs (also watch, audit, export)
     eggshield rules [RULE]        list the rules, or read one rule's documentation
     eggshield baseline create     record today's findings so CI reports only new ones
 
