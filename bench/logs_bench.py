@@ -15,7 +15,10 @@ What each peer does, so the comparison is honest:
                 fail2ban jail for Egg would run.
   eggshield parse  records only (`logs export` work without writing): multi-line parsing floor.
   eggshield analyze  everything: records, 20 signatures, URL decoding, 14 window rules, secret/PII
-                finders with Luhn/ID checksums, grouping.
+                finders with Luhn/ID checksums, grouping. A log over 8 MB is parsed and scanned by
+                two worker processes (logs/parallel.py); peak MiB is the largest single process
+                (ru_maxrss), not the sum of parent and workers.
+  eggshield analyze, 1 core  the same with the parallel split switched off: the sequential path.
 """
 
 from __future__ import annotations
@@ -117,10 +120,14 @@ def bench(lines: int, runs: int, keep: Path | None) -> None:
     print(f"\ngenerated {n:,} lines, {size / 1e6:.0f} MB: {log}")
     parse = ("import sys; from pathlib import Path; from eggshield.logs.source import read_records;"
              "print(sum(1 for _ in read_records([Path(sys.argv[1])])))")
+    one_core = ("import sys; from eggshield.logs import parallel; parallel.MIN_BYTES = float('inf');"
+                "from eggshield.cli.main import main; sys.argv[1:] = ['logs', 'analyze', sys.argv[1], '--format',"
+                " 'json', '--fail-on', 'none']; main()")
     tools = [("eggshield analyze", [sys.executable, "-m", "eggshield", "logs", "analyze", str(log), "--format",
                                     "json", "--fail-on", "none"]),
              ("eggshield analyze --no-secrets", [sys.executable, "-m", "eggshield", "logs", "analyze", str(log),
                                                  "--format", "json", "--no-secrets", "--fail-on", "none"]),
+             ("eggshield analyze, 1 core", [sys.executable, "-c", one_core, str(log)]),
              ("eggshield parse only", [sys.executable, "-c", parse, str(log)]),
              ("grep -cE (one alternation)", ["grep", "-cE", GREP_PATTERN, str(log)])]
     if shutil.which("fail2ban-regex"):

@@ -15,7 +15,7 @@ from pathlib import Path
 from eggshield.finding import InputProblem
 from eggshield.logs import sensitive
 from eggshield.logs.record import LogRecord
-from eggshield.logs.signals import Signal, body_of, signals_of, user_of
+from eggshield.logs.signals import body_of, signals_of, user_of
 from eggshield.logs.source import ReadResult, read_records
 from eggshield.logs.windows import Alert, Observation, RuleSet, WindowEngine, load_rules
 
@@ -113,6 +113,41 @@ def redacted(text: str) -> str:
     return _memo_redact(text) if len(text) <= MEMO_MAX_LEN else sensitive.redact(text)
 
 
+def prepare(rec: LogRecord, secrets: bool = True) -> tuple | None:
+    """(user, signals as (kind, rule, masked evidence), secret hits as (rule, label, masked evidence)) of a
+    record, None when it has neither: the stateless, costly part of `Analyzer.feed`."""
+    body = body_of(rec.text)
+    sigs = signals_of(rec, body)
+    hits = secret_hits(body) if secrets else ()
+    if not sigs and not hits:
+        return None
+    return (user_of(rec),
+            tuple((s.kind, s.rule, redacted(s.evidence) if s.kind != "error" else s.evidence) for s in sigs),
+            tuple((h.rule, h.label, sensitive.evidence(body, h, hits=hits)) for h in hits))
+
+
+class Brief:
+    """What `Analyzer.feed_prepared` reads of a record: small, so a worker process can send it cheaply."""
+
+    __slots__ = ("file", "line", "time", "ip", "route", "url", "logger", "user")
+
+    def __init__(self, file, line, time, ip, route, url, logger, user):
+        self.file, self.line, self.time, self.ip = file, line, time, ip
+        self.route, self.url, self.logger, self.user = route, url, logger, user
+
+    @classmethod
+    def of(cls, rec: LogRecord) -> tuple:
+        """The constructor arguments (a tuple pickles fastest)."""
+        return (rec.file, rec.line, rec.time, rec.ip, rec.route, rec.url, rec.logger, rec.user)
+
+    @property
+    def timestamp(self) -> float:
+        return self.time.timestamp() if self.time else 0.0
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
 def observation(rec: LogRecord, kind: str, rule: str, evidence: str, user=_NO_USER) -> Observation:
     return Observation(time=rec.timestamp, kind=kind, ip=rec.ip, user=user_of(rec) if user is _NO_USER else user,
                        route=rec.route, url=rec.url, evidence=evidence, rule=rule, where=rec.where())
@@ -130,55 +165,53 @@ class Analyzer:
         self.analysis = Analysis(read=ReadResult(), rules=self.ruleset)
 
     def feed(self, rec: LogRecord) -> list[Alert]:
+        found = prepare(rec, self.secrets)
+        return self.feed_prepared(rec, *found) if found is not None else []
+
+    def feed_prepared(self, rec, user: str | None, sigs: tuple, hits: tuple) -> list[Alert]:
+        """`feed` with the record's signals and secret hits already found and masked (`prepare`).
+
+        `rec` is a LogRecord or a `Brief` of one (what a `logs.parallel` worker sends back)."""
         a = self.analysis
         alerts: list[Alert] = []
-        user = None
-        body = body_of(rec.text)
-        for sig in signals_of(rec, body):
-            a.signal_counts[sig.kind] = a.signal_counts.get(sig.kind, 0) + 1
-            if user is None:
-                user = user_of(rec)
-            evidence = redacted(sig.evidence) if sig.kind != "error" else sig.evidence
-            obs = observation(rec, sig.kind, sig.rule, evidence, user)
+        for kind, rule, evidence in sigs:
+            a.signal_counts[kind] = a.signal_counts.get(kind, 0) + 1
+            obs = observation(rec, kind, rule, evidence, user)
             alerts.extend(self.engine.observe(obs))
-            if sig.kind == "error":
-                a.error_types[sig.evidence] = a.error_types.get(sig.evidence, 0) + 1
-            if sig.kind in NOT_REPORTED:
+            if kind == "error":
+                a.error_types[evidence] = a.error_types.get(evidence, 0) + 1
+            if kind in NOT_REPORTED:
                 continue
-            self._event(rec, sig, user, evidence)
-        if self.secrets:
-            text = body  # scan_text(rec.text) by the same rule
-            hits = secret_hits(text)
-            for hit in hits:
-                a.signal_counts["secret_in_log"] = a.signal_counts.get("secret_in_log", 0) + 1
-                ev_text = sensitive.evidence(text, hit, hits=hits)
-                sig = Signal("secret_in_log", hit.rule, ev_text)
-                obs = observation(rec, "secret_in_log", hit.rule, f"{hit.label} in {rec.logger or rec.file}")
-                alerts.extend(self.engine.observe(obs))
-                self._event(rec, sig, rec.user, ev_text, key=f"{hit.label}|{rec.logger or rec.file}", label=hit.label)
+            self._event(rec, kind, rule, user, evidence)
+        for rule, label, ev_text in hits:
+            a.signal_counts["secret_in_log"] = a.signal_counts.get("secret_in_log", 0) + 1
+            obs = observation(rec, "secret_in_log", rule, f"{label} in {rec.logger or rec.file}", user)
+            alerts.extend(self.engine.observe(obs))
+            self._event(rec, "secret_in_log", rule, rec.user, ev_text, key=f"{label}|{rec.logger or rec.file}",
+                        label=label)
         for alert in alerts:
             self._burst(alert)
         return alerts
 
-    def _event(self, rec: LogRecord, sig: Signal, user: str | None, evidence: str, key: str | None = None,
+    def _event(self, rec, kind: str, rule: str, user: str | None, evidence: str, key: str | None = None,
                label: str = "") -> None:
         a = self.analysis
-        ev = Event(rule=sig.rule, kind=sig.kind, time=rec.time, ip=rec.ip, user=user, route=rec.route,
+        ev = Event(rule=rule, kind=kind, time=rec.time, ip=rec.ip, user=user, route=rec.route,
                    evidence=evidence, where=rec.where(), logger=rec.logger)
         if self.keep_events:
             if len(a.events) < MAX_EVENTS:
                 a.events.append(ev)
             else:
                 a.events_dropped += 1
-        groups = a.groups.setdefault(sig.rule, {})
-        gkey = key or f"{sig.kind}|{rec.ip or '-'}"
+        groups = a.groups.setdefault(rule, {})
+        gkey = key or f"{kind}|{rec.ip or '-'}"
         group = groups.get(gkey)
         if group is None:
             if len(groups) >= MAX_GROUPS_PER_RULE:
-                gkey = f"{sig.kind}|(other sources)"
+                gkey = f"{kind}|(other sources)"
                 group = groups.get(gkey)
             if group is None:
-                group = groups[gkey] = EventGroup(rule=sig.rule, kind=sig.kind, key=gkey, first=ev, label=label)
+                group = groups[gkey] = EventGroup(rule=rule, kind=kind, key=gkey, first=ev, label=label)
         group.add(ev)
 
     def _burst(self, alert: Alert) -> None:
@@ -213,6 +246,13 @@ def analyze(paths: list[Path], since: datetime | None = None, ruleset: RuleSet |
             secrets: bool = True) -> Analysis:
     analyzer = Analyzer(ruleset, secrets=secrets)
     result = analyzer.analysis.read
+    if since is None:
+        from eggshield.logs import parallel  # imports this module
+
+        planned = parallel.plan(paths)
+        if planned is not None:
+            parallel.analyze_parallel(planned, analyzer, result)
+            return analyzer.analysis
     for rec in read_records(paths, since=since, result=result):
         analyzer.feed(rec)
     return analyzer.analysis

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from eggshield.finding import InputProblem
-from eggshield.logs.files import LogFile, groups, select
+from eggshield.logs.files import LogFile, Selection, groups, select
 from eggshield.logs.jsonfmt import parse_json
 from eggshield.logs.lines import ReadStats, iter_lines, open_binary
 from eggshield.logs.record import LogRecord
@@ -94,15 +94,20 @@ def _log_stream(files: list[LogFile], result: ReadResult, since: datetime | None
             yield (current, index, seq, rec)
 
 
+def note_selection(sel: Selection, result: ReadResult) -> None:
+    """The selected files, and why any path given was skipped, into `result`."""
+    result.files = sel.files
+    for path, why in sel.notes:
+        target = result.problems if why.startswith(("cannot", "no such", "not a")) else result.notes
+        target.append(InputProblem(path, why))
+
+
 def read_records(paths: list[Path], since: datetime | None = None, result: ReadResult | None = None,
                  include_json_duplicates: bool = False) -> Iterator[LogRecord]:
     """All records under `paths` in time order; fills `result` (files, problems, counts) as it goes."""
     result = result if result is not None else ReadResult()
     sel = select(paths, include_json_duplicates=include_json_duplicates)
-    result.files = sel.files
-    for path, why in sel.notes:
-        target = result.problems if why.startswith(("cannot", "no such", "not a")) else result.notes
-        target.append(InputProblem(path, why))
+    note_selection(sel, result)
     # common-error.log last: on a tie the ERROR record of the logger that wrote it is the one kept
     ordered = sorted(groups(sel.files), key=lambda g: g[0].logger == "common-error")
     streams = [_log_stream(g, result, since, i) for i, g in enumerate(ordered)]
