@@ -13,10 +13,10 @@ from pathlib import Path
 from eggshield.checks.context import CheckContext
 from eggshield.checks.registry import all_rules
 from eggshield.checks.runner import run_checks
-from eggshield.deps import scan_findings
 from eggshield.eggconfig import ResolvedConfig, resolve
 from eggshield.finding import Finding, InputProblem
 from eggshield.js.sources import parse_sources
+from eggshield.pipeline_deps import scan_findings
 from eggshield.project.discover import discover
 from eggshield.project.model import EggProject
 from eggshield.report.interface import Report, Target

@@ -5,8 +5,9 @@ from __future__ import annotations
 from deps_helpers import CONFIG, npm_lock
 
 from appfactory import make_app
-from eggshield.deps import DepsOptions, scan_findings
+from eggshield.deps import DepsOptions
 from eggshield.deps.audit import AuditOptions, audit
+from eggshield.pipeline_deps import scan_findings
 from eggshield.project.discover import discover
 from eggshield.store import Store
 from eggshield.store.ledger import Ledger

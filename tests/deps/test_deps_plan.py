@@ -10,10 +10,11 @@ import pytest
 from deps_helpers import CONFIG, RegistryServer, npm_lock
 
 from appfactory import make_app
-from eggshield.deps import DepsOptions, run_deps
+from eggshield.deps import DepsOptions
 from eggshield.deps.changelog import between, from_tarball, parse
 from eggshield.deps.plan import build, render
 from eggshield.deps.registry import HttpClient
+from eggshield.pipeline_deps import run_deps
 
 HISTORY = """
 2.0.0 / 2026-01-01

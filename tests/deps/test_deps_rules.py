@@ -8,7 +8,8 @@ import pytest
 from deps_helpers import CONFIG, RegistryServer, npm_lock
 
 from appfactory import make_app
-from eggshield.deps import DepsOptions, run_deps
+from eggshield.deps import DepsOptions
+from eggshield.pipeline_deps import run_deps
 
 DEPRECATED_DOCS = {  # synthetic registry documents: the recorded registry marks nothing deprecated
     "egg-oldplugin": {"name": "egg-oldplugin", "dist-tags": {"latest": "2.0.0"},

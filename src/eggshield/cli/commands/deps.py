@@ -63,7 +63,7 @@ def _options(offline, prod_only, registry_url, ttl, all_packages=False):
 
 
 def _run(path: Path, options):
-    from eggshield.deps import run_deps
+    from eggshield.pipeline_deps import run_deps
     from eggshield.project.model import NotAnEggApp
 
     try:
@@ -114,7 +114,7 @@ def audit_cmd(path: Path, all_packages: bool, offline: bool, db: Path | None, re
     deprecations from the npm registry your npm uses (cached on disk). Every run is recorded in
     the update ledger (`eggshield deps history`).
     """
-    from eggshield.deps.report import build_report, inventory_document, render_text
+    from eggshield.cli.deps_report import build_report, inventory_document, render_text
 
     options = _options(offline, prod_only, registry_url, ttl, all_packages)
     run = _run(path, options)
@@ -235,7 +235,7 @@ def watch_cmd(path: Path, specs: tuple[str, ...], offline: bool, db: Path | None
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def history_cmd(path: Path, db: Path | None, limit: int, fmt: str) -> None:
     """The update ledger of the app(s) under PATH: versions over time, upgrades, advisories, releases."""
-    from eggshield.deps.report import history_document, render_history
+    from eggshield.cli.deps_report import history_document, render_history
     from eggshield.store.ledger import Ledger
 
     with _open_store(db) as store:
