@@ -75,20 +75,27 @@ def report(output: str) -> dict:
 
 @pytest.fixture
 def both(monkeypatch):
-    """analyze(path) → (sequential JSON, parallel JSON, chunks the parallel run used)."""
+    """analyze(path) → (in-process JSON, parallel JSON, chunks the parallel run used); each is first checked
+    against the line-by-line reference (`source.read_records` + `Analyzer.feed`, what several logs take)."""
     used = []
     real = parallel.analyze_parallel
+    single = parallel.single_text_log
 
-    def spy(planned, analyzer, result):
+    def spy(planned, analyzer, result, since=None):
         used.append(len(planned[2]))
-        return real(planned, analyzer, result)
+        return real(planned, analyzer, result, since)
 
     monkeypatch.setattr(parallel, "analyze_parallel", spy)
 
     def run(path: Path, *more: str, chunk: int = 4096):
+        used.clear()
+        monkeypatch.setattr(parallel, "single_text_log", lambda paths: None)
+        ref = analyze_json(path, *more)
+        monkeypatch.setattr(parallel, "single_text_log", single)
         monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 40)
         seq = analyze_json(path, *more)
-        assert not used, "the sequential run must not split"
+        assert not used, "the in-process run must not split"
+        assert seq == ref, "skimming in one process differs from the line-by-line read"
         monkeypatch.setattr(parallel, "MIN_BYTES", 0)
         monkeypatch.setattr(parallel, "CHUNK_BYTES", chunk)
         par = analyze_json(path, *more)
@@ -183,3 +190,59 @@ def test_last_record_without_a_newline_keeps_its_line_number(tmp_path, both):
     assert par == seq
     lines = log.read_bytes().count(b"\n") + 1
     assert f"shop-web.log:{lines}" in par
+
+
+def edge_log(path: Path, records: int = 4000) -> Path:
+    """Every oddity the fast reader must hand to the line-by-line parser, interleaved with ordinary records."""
+    rnd = random.Random(5)
+    t = 1796300000.0
+    out = bytearray(b"an orphan line before any header\n\n")
+    odd = [b"2026-13-45 25:61:61,000 INFO 1 [-/10.0.0.9/-/1ms GET /x] a header with an impossible date\n",
+           "{ts} INFO 1 [-/10.0.0.9/-/1ms GET /x] 密码错误 登录失败 for user 张三\n".encode(),
+           b"{ts} WARN 1 [-/10.0.0.9/-/1ms POST /x] line with a CR\r\n",
+           b"{ts} INFO 1 [-/10.0.0.9/-/1ms GET /x] NUL\x00byte\n",
+           b"{ts} INFO 1 [-/10.0.0.9/-/1ms GET /x] bad \xff utf8\n",
+           b"{ts} INFO 1 [-/10.0.0.9/-/1ms GET /weird]x] a ] in the url\n",
+           b"{ts} INFO 1 [alice/10.0.0.9/trace-1/1.5ms GET /ok?a=1&b=x.y] page 12 of 40\n",
+           b"{ts} INFO 1 [-/10.0.0.9/-/1ms GET /a+b] plus in the path\n",
+           b"{ts} INFO 1 [-/10.0.0.9/-/1ms GET /pma] a scanner path with no payload\n",
+           b"{ts} INFO 1 [-/10.0.0.9/-/1ms GET /HNAP1] a scanner path with a digit\n",
+           b"{ts} INFO 1 [egg-security] please configure `config.security.ssrf` first\n",
+           b"{ts} INFO 1 esc \x1b[31m in a message\n",
+           b"{ts} INFO 1 tab\tonly, which is no control character for forging\n",
+           b"{ts} INFO 1 GET /x 404 3ms\n",
+           b"{ts} INFO 1 order 4111 1111 1111 1111 and phone 13800138000 and id 11010519491231002X\n",
+           b"{ts} INFO 1 [-/10.0.0.9/-/1ms GET /x]\n",
+           b"{ts} INFO 1\n",
+           b"{ts} INFO 1 continuation follows\n  indented\n\n   \n\n",
+           b"{ts} INFO 1 blank message with status=401 inside\n"]
+    for i in range(records):
+        t += rnd.random() * 0.3
+        when = t - 60 if rnd.random() < 0.01 else t  # out of order
+        ts = stamp(when).encode()
+        if rnd.random() < 0.15:
+            out += rnd.choice(odd).replace(b"{ts}", ts)
+        else:
+            out += f"{ts.decode()} INFO 1 [-/10.0.0.{rnd.randint(1, 9)}/-/2ms GET /api/items/{i}] list items page={i % 50}\n".encode()
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_every_oddity_reads_the_same_three_ways(tmp_path, both):
+    log = edge_log(tmp_path / "shop-web.log")
+    seq, par, chunks = both(log, chunk=2048)
+    assert chunks > 20
+    assert par == seq
+    doc = report(seq)
+    assert doc["summary"]["logs"]["signals"]["log_forging"] > 10
+    assert doc["summary"]["logs"]["signals"]["auth_failure"] > 10
+
+
+def test_since_reads_the_same_three_ways_even_when_a_chunk_starts_undated(tmp_path, both):
+    log = edge_log(tmp_path / "shop-web.log", records=6000)
+    since = stamp(1796300000.0 + 600).replace(" ", "T").replace(",", ".")
+    seq, par, _ = both(log, "--since", since, chunk=1024)
+    assert par == seq
+    kept = report(seq)["summary"]["logs"]["records"]
+    everything = report(both(log, chunk=1024)[0])["summary"]["logs"]["records"]
+    assert 0 < kept < everything

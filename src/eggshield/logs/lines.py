@@ -26,6 +26,16 @@ class Line:
     truncated: bool = False
 
 
+@dataclass(slots=True)
+class Block:
+    """Many whole lines at once (`iter_lines(blocks=True)`): plain ASCII, no NUL, no CR, so a caller may
+    scan them with one regex instead of line by line; characters are bytes, offsets carry over."""
+
+    number: int  # line number of its first line
+    offset: int  # byte offset of its first byte
+    text: str  # the lines, each ending in "\n"
+
+
 @dataclass
 class ReadStats:
     """What went wrong in one file, reported once each at the end."""
@@ -58,11 +68,13 @@ def open_binary(path: str):
 
 
 def iter_lines(stream, stats: ReadStats, start: int = 0, first_line: int = 1,
-               stop_at_partial: bool = False, on_partial: Callable[[int], None] | None = None) -> Iterator[Line]:
+               stop_at_partial: bool = False, on_partial: Callable[[int], None] | None = None,
+               blocks: bool = False) -> Iterator[Line | Block]:
     """Yield complete lines from `stream` (already positioned at `start`).
 
     A last line without a newline is yielded unless `stop_at_partial` (a live file still being
-    written: `on_partial(offset)` is told where the unfinished line starts instead).
+    written: `on_partial(offset)` is told where the unfinished line starts instead). With `blocks`,
+    the lines of a plain chunk come as one `Block` (the same lines, numbers and offsets).
     """
     offset = start
     number = first_line
@@ -88,11 +100,16 @@ def iter_lines(stream, stats: ReadStats, start: int = 0, first_line: int = 1,
             if last >= 0:
                 whole = buf[:last]
                 if whole.isascii() and b"\x00" not in whole and b"\r" not in whole:
-                    for text in whole.decode("ascii").split("\n"):
-                        end = offset + len(text) + 1
-                        yield Line(number, offset, text, end)
-                        number += 1
-                        offset = end
+                    if blocks:
+                        yield Block(number, offset, whole.decode("ascii") + "\n")
+                        number += whole.count(b"\n") + 1
+                        offset += last + 1
+                    else:
+                        for text in whole.decode("ascii").split("\n"):
+                            end = offset + len(text) + 1
+                            yield Line(number, offset, text, end)
+                            number += 1
+                            offset = end
                     pos = last + 1
         while True:
             nl = buf.find(b"\n", pos)

@@ -7,8 +7,8 @@ exact here: line numbers are shifted by the lines of the chunks before, read pro
 and reported once, and a record that only the previous chunk's latest time makes out of order
 (a forged line) gets its chunk redone in the parent with that time known.
 
-Only for one uncompressed text log above `MIN_BYTES` and no `--since`; everything else reads
-sequentially (`source.read_records`).
+Only for one uncompressed text log above `MIN_BYTES`; a smaller or gzipped single log is read in
+this process by the same `skim` (`analyze_one`), and several logs go through `source.read_records`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ import multiprocessing
 import os
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from eggshield.finding import InputProblem
 from eggshield.logs.files import LogFile, select
 from eggshield.logs.lines import CHUNK, ReadStats, iter_lines, open_binary
+from eggshield.logs.skim import ChunkResult, Skimmer
 from eggshield.logs.source import OUT_OF_ORDER_S, ReadResult, looks_json, note_selection
-from eggshield.logs.textfmt import parse_text
 
 #: below this a file is read sequentially: forking and shipping results would cost more than it saves
 MIN_BYTES = 8 << 20
@@ -43,31 +43,17 @@ class Chunk:
     end: int
 
 
-@dataclass
-class ChunkResult:
-    lines: int = 0  # lines in the chunk
-    last_line: int = 0  # chunk-relative line of its last record's header
-    records: int = 0
-    bytes: int = 0
-    first: datetime | None = None
-    last: datetime | None = None  # also the latest time: what the next chunk's order check needs
-    min_unflagged: datetime | None = None  # earliest time of a record not flagged out of order
-    items: list = field(default_factory=list)  # (Brief.of(record), *analyze.prepare(record)) of those with any
-    stats: ReadStats = field(default_factory=ReadStats)
-    failed: bool = False
-
-
 def plan(paths: list[Path]) -> tuple[LogFile, object, list[Chunk], int] | None:
     """(file, selection, chunks, first read size) when `paths` is one big plain-text log, else None."""
     if "fork" not in multiprocessing.get_all_start_methods():  # Windows: workers would re-import everything
         return None
-    sel = select(paths)
-    if len(sel.files) != 1:
+    one = single_text_log(paths)
+    if one is None:
         return None
-    lf = sel.files[0]
+    lf, sel = one
     try:
         size = os.stat(lf.path).st_size
-        if size <= MIN_BYTES or looks_json(lf):
+        if size <= MIN_BYTES:
             return None
         with open_binary(str(lf.path)) as fh:
             if isinstance(fh, gzip.GzipFile):  # no seeking into compressed data
@@ -81,6 +67,65 @@ def plan(paths: list[Path]) -> tuple[LogFile, object, list[Chunk], int] | None:
     if len(chunks) < 2:
         return None
     return lf, sel, chunks, first_read
+
+
+def single_text_log(paths: list[Path]) -> tuple[LogFile, object] | None:
+    """(file, selection) when `paths` select one text (not JSON) log, rotated or not."""
+    sel = select(paths)
+    if len(sel.files) != 1 or looks_json(sel.files[0]):
+        return None
+    return sel.files[0], sel
+
+
+def analyze_one(lf: LogFile, sel, analyzer, result: ReadResult, since: datetime | None = None) -> None:
+    """One text log (plain or gzip) read in this process through `skim`: what `read_records` would
+    feed `analyzer`, with `--since` applied the same way."""
+    note_selection(sel, result)
+    name = str(lf.path)
+    skim = Skimmer(name, lf.logger, analyzer.secrets, since=since)
+    stats = skim.result.stats
+    try:
+        stream = open_binary(name)
+    except OSError as exc:
+        result.problems.append(InputProblem(name, f"cannot read: {exc.strerror or exc}"))
+        return
+    failed = False
+
+    def drain(items: list) -> None:
+        _feed(items, analyzer, 0)
+
+    try:
+        with stream:
+            skim.feed(iter_lines(stream, stats, blocks=True), drain)
+    except OSError as exc:
+        stats.errors.append(f"read failed after line {skim.result.last_line}: {exc.strerror or exc}")
+        failed = True
+    res = skim.finish(flush=not failed)
+    _take(res, analyzer, result, 0)
+    result.lines += res.last_line
+    for msg in stats.messages():
+        result.problems.append(InputProblem(name, msg))
+
+
+def _take(res: ChunkResult, analyzer, result: ReadResult, base: int) -> None:
+    """Feed a chunk's records to `analyzer` (line numbers shifted by `base`) and add up its counts."""
+    _feed(res.items, analyzer, base)
+    result.records += res.records
+    result.bytes += res.bytes
+    if res.first is not None and (result.first is None or res.first < result.first):
+        result.first = res.first
+    if res.last is not None and (result.last is None or res.last > result.last):
+        result.last = res.last
+
+
+def _feed(items: list, analyzer, base: int) -> None:
+    from eggshield.logs.analyze import Brief
+
+    feed = analyzer.feed_prepared
+    for brief, user, sigs, hits in items:
+        rec = Brief(*brief)
+        rec.line += base
+        feed(rec, user, sigs, hits)
 
 
 def boundaries(path: Path, size: int) -> list[Chunk]:
@@ -158,37 +203,23 @@ class _Window:
 
 
 def run_chunk(path: str, name: str, logger: str, chunk: Chunk, first_read: int, prev_last: datetime | None,
-              secrets: bool) -> ChunkResult:
-    """Parse one chunk (line numbers from 1) and compute what the parent's Analyzer needs of each record."""
-    from eggshield.logs.analyze import Brief, prepare
+              secrets: bool, since: datetime | None = None, current: str = "") -> ChunkResult:
+    """Read one chunk (line numbers from 1) and compute what the parent's Analyzer needs of each record.
 
-    out = ChunkResult()
-    last_time = prev_last
+    `prev_last` and `current` are what the chunks before tell (the latest time, the last valid stamp):
+    unknown to a worker, known to the parent when it has to redo a chunk."""
+    skim = Skimmer(name, logger, secrets, prev_last, since=since, current=current)
     window = None
+    failed = False
     try:
         with open(path, "rb") as fh:
             window = _Window(fh, chunk.start, chunk.end, first_read)
-            for rec in parse_text(iter_lines(window, out.stats), name, logger):
-                out.last_line = rec.line
-                t = rec.time
-                if t is not None:
-                    if last_time is not None and (last_time - t).total_seconds() > OUT_OF_ORDER_S:
-                        rec.flags = (*rec.flags, "out-of-order")
-                    elif out.min_unflagged is None or t < out.min_unflagged:
-                        out.min_unflagged = t
-                    last_time = t if last_time is None or t > last_time else last_time
-                    if out.first is None or t < out.first:
-                        out.first = t
-                    if out.last is None or t > out.last:
-                        out.last = t
-                out.records += 1
-                out.bytes += rec.end - rec.offset
-                found = prepare(rec, secrets)
-                if found is not None:
-                    out.items.append((Brief.of(rec), *found))
+            skim.feed(iter_lines(window, skim.result.stats, blocks=True))
     except OSError as exc:
-        out.stats.errors.append(f"read failed after line {{line}}: {exc.strerror or exc}")
-        out.failed = True
+        skim.result.stats.errors.append(f"read failed after line {{line}}: {exc.strerror or exc}")
+        failed = True
+    out = skim.finish(flush=not failed)
+    out.failed = failed
     out.lines = window.lines if window is not None else 0
     return out
 
@@ -197,10 +228,8 @@ def _worker(args) -> ChunkResult:
     return run_chunk(*args)
 
 
-def analyze_parallel(planned, analyzer, result: ReadResult) -> None:
+def analyze_parallel(planned, analyzer, result: ReadResult, since: datetime | None = None) -> None:
     """Feed every record of the planned file to `analyzer` in order, as `read_records` would."""
-    from eggshield.logs.analyze import Brief
-
     lf, sel, chunks, first_read = planned
     note_selection(sel, result)
     name = str(lf.path)
@@ -209,6 +238,7 @@ def analyze_parallel(planned, analyzer, result: ReadResult) -> None:
     base = 0  # lines before the current chunk
     last_line = 0
     latest: datetime | None = None
+    current = ""  # the last valid stamp of the chunks so far
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(WORKERS) as pool:
         pending: deque = deque()
@@ -218,7 +248,7 @@ def analyze_parallel(planned, analyzer, result: ReadResult) -> None:
             ch = next(todo, None)
             if ch is not None:
                 pending.append((ch, pool.apply_async(_worker, ((name, name, lf.logger, ch, first_read, None,
-                                                                 secrets),))))
+                                                                 secrets, since),))))
 
         for _ in range(WORKERS * 2):
             submit()
@@ -226,23 +256,18 @@ def analyze_parallel(planned, analyzer, result: ReadResult) -> None:
             ch, future = pending.popleft()
             res: ChunkResult = future.get()
             submit()
-            if latest is not None and res.min_unflagged is not None \
-                    and (latest - res.min_unflagged).total_seconds() > OUT_OF_ORDER_S:
-                # a record here is out of order only given the chunks before: redo it knowing their latest time
-                res = run_chunk(name, name, lf.logger, ch, first_read, latest, secrets)
-            for brief, user, sigs, hits in res.items:
-                rec = Brief(*brief)
-                rec.line += base
-                analyzer.feed_prepared(rec, user, sigs, hits)
-            if res.records:
+            if (latest is not None and res.min_unflagged is not None
+                    and (latest - res.min_unflagged).total_seconds() > OUT_OF_ORDER_S) \
+                    or (res.untimed_lead and current):
+                # a record here is out of order, or dated for --since, only given the chunks before: redo the
+                # chunk knowing their latest time and last valid stamp
+                res = run_chunk(name, name, lf.logger, ch, first_read, latest, secrets, since, current)
+            current = res.current or current
+            _take(res, analyzer, result, base)
+            if res.last_line:
                 last_line = base + res.last_line
-            result.records += res.records
-            result.bytes += res.bytes
-            if res.first is not None and (result.first is None or res.first < result.first):
-                result.first = res.first
-            if res.last is not None and (result.last is None or res.last > result.last):
-                result.last = res.last
-            latest = result.last
+            if res.latest is not None and (latest is None or res.latest > latest):
+                latest = res.latest
             _add_stats(stats, res.stats, last_line)
             base += res.lines
             if res.failed:
