@@ -192,10 +192,10 @@ def test_last_record_without_a_newline_keeps_its_line_number(tmp_path, both):
     assert f"shop-web.log:{lines}" in par
 
 
-def edge_log(path: Path, records: int = 4000) -> Path:
+def edge_log(path: Path, records: int = 4000, start: float = 1796300000.0) -> Path:
     """Every oddity the fast reader must hand to the line-by-line parser, interleaved with ordinary records."""
     rnd = random.Random(5)
-    t = 1796300000.0
+    t = start
     out = bytearray(b"an orphan line before any header\n\n")
     odd = [b"2026-13-45 25:61:61,000 INFO 1 [-/10.0.0.9/-/1ms GET /x] a header with an impossible date\n",
            "{ts} INFO 1 [-/10.0.0.9/-/1ms GET /x] 密码错误 登录失败 for user 张三\n".encode(),
@@ -246,3 +246,33 @@ def test_since_reads_the_same_three_ways_even_when_a_chunk_starts_undated(tmp_pa
     kept = report(seq)["summary"]["logs"]["records"]
     everything = report(both(log, chunk=1024)[0])["summary"]["logs"]["records"]
     assert 0 < kept < everything
+
+
+def test_a_log_directory_reads_the_same_as_line_by_line(tmp_path, monkeypatch):
+    """Several logs (yesterday's rotation gzipped and full of oddities, ERROR records copied into
+    common-error.log): skimmed and merged must equal the line-by-line merge, duplicates dropped the same
+    way, with and without --since."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    web = make_log(logs / "shop-web.log", records=3000)
+    data = web.read_bytes()
+    errors = b"".join(rec for rec in re_records(data) if b" ERROR " in rec[:40])
+    (logs / "common-error.log").write_bytes(errors)
+    old = edge_log(tmp_path / "old.log", 800, start=1796300000.0 - 86400)
+    (logs / "shop-web.log.2026-12-02.gz").write_bytes(gzip.compress(old.read_bytes()))
+    single, many = parallel.single_text_log, parallel.text_logs
+    for more in ((), ("--since", stamp(1796300000.0 + 200).replace(" ", "T").replace(",", "."))):
+        monkeypatch.setattr(parallel, "single_text_log", lambda paths: None)
+        monkeypatch.setattr(parallel, "text_logs", lambda paths: None)
+        ref = analyze_json(logs, *more)
+        monkeypatch.setattr(parallel, "single_text_log", single)
+        monkeypatch.setattr(parallel, "text_logs", many)
+        assert analyze_json(logs, *more) == ref
+        assert report(ref)["summary"]["logs"]["duplicates_dropped"] > 10
+
+
+def re_records(data: bytes) -> list[bytes]:
+    import re
+
+    starts = [m.start() for m in re.finditer(rb"(?m)^20\d\d-", data)] + [len(data)]
+    return [data[a:b] for a, b in zip(starts, starts[1:], strict=False)]

@@ -14,19 +14,21 @@ this process by the same `skim` (`analyze_one`), and several logs go through `so
 from __future__ import annotations
 
 import gzip
+import heapq
 import multiprocessing
 import os
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from eggshield.finding import InputProblem
-from eggshield.logs.files import LogFile, select
+from eggshield.logs.files import LogFile, groups, select
 from eggshield.logs.lines import CHUNK, ReadStats, iter_lines, open_binary
-from eggshield.logs.skim import ChunkResult, Skimmer
+from eggshield.logs.skim import ChunkResult, Skimmer, stamp_of
 from eggshield.logs.source import OUT_OF_ORDER_S, ReadResult, looks_json, note_selection
+from eggshield.logs.textfmt import parse_time
 
 #: below this a file is read sequentially: forking and shipping results would cost more than it saves
 MIN_BYTES = 8 << 20
@@ -107,9 +109,98 @@ def analyze_one(lf: LogFile, sel, analyzer, result: ReadResult, since: datetime 
         result.problems.append(InputProblem(name, msg))
 
 
+def text_logs(paths: list[Path]):
+    """The selection when `paths` select several logs, all text (JSON logs keep the line-by-line read)."""
+    sel = select(paths)
+    if len(sel.files) < 2 or any(looks_json(lf) for lf in sel.files):
+        return None
+    return sel
+
+
+def analyze_many(sel, analyzer, result: ReadResult, since: datetime | None = None) -> None:
+    """Several text logs skimmed in this process and merged in time order, as `source.read_records` merges
+    them: each log's rotations oldest first, an undated record sorted at the time before it, and an ERROR
+    record's copy in common-error.log dropped and counted as a duplicate."""
+    from eggshield.logs.analyze import Brief
+
+    note_selection(sel, result)
+    # common-error.log last: on a tie the ERROR record of the logger that wrote it is the one kept
+    ordered = sorted(groups(sel.files), key=lambda g: g[0].logger == "common-error")
+    streams = [_group_items(g, i, analyzer.secrets, since, result) for i, g in enumerate(ordered)]
+    recent_errors: OrderedDict = OrderedDict()
+    feed = analyzer.feed_prepared
+    for _current, _index, _seq, item in heapq.merge(*streams, key=lambda t: t[:3]):
+        brief, user, sigs, hits, _, dup = item
+        if dup is not None:
+            pid, message, text_hash, size, stamp = dup
+            when = _time_of(stamp)
+            key = (pid, message, text_hash)
+            seen = recent_errors.get(key)
+            if seen is not None and seen[1] != brief[0] and when and seen[0] \
+                    and abs((when - seen[0]).total_seconds()) <= 2:
+                result.duplicates += 1
+                del recent_errors[key]
+                continue
+            recent_errors[key] = (when, brief[0])
+            if len(recent_errors) > 20000:
+                recent_errors.popitem(last=False)
+            result.records += 1
+            result.bytes += size
+            if when is not None:
+                if result.first is None or when < result.first:
+                    result.first = when
+                if result.last is None or when > result.last:
+                    result.last = when
+        feed(Brief(*brief), user, sigs, hits)
+
+
+def _group_items(files: list[LogFile], index: int, secrets: bool, since: datetime | None, result: ReadResult):
+    """(sort stamp, index, seq, item) of one log across its rotations, as `source._log_stream` orders them."""
+    current = ""  # the last valid stamp (what --since compares), carried into the next rotation
+    key = ""  # the latest stamp of the rotations before
+    seq = 0
+    for lf in files:
+        name = str(lf.path)
+        skim = Skimmer(name, lf.logger, secrets, since=since, current=current, merge=True)
+        stats = skim.result.stats
+        try:
+            stream = open_binary(name)
+        except OSError as exc:
+            result.problems.append(InputProblem(name, f"cannot read: {exc.strerror or exc}"))
+            continue
+        failed = False
+        try:
+            with stream:
+                for part in iter_lines(stream, stats, blocks=True):
+                    skim.feed((part,))
+                    if skim.result.items:
+                        for item in skim.result.items:
+                            seq += 1
+                            yield max(key, item[4]), index, seq, item
+                        skim.result.items = []
+        except OSError as exc:
+            stats.errors.append(f"read failed after line {skim.result.last_line}: {exc.strerror or exc}")
+            failed = True
+        res = skim.finish(flush=not failed)
+        for item in res.items:
+            seq += 1
+            yield max(key, item[4]), index, seq, item
+        current = res.current
+        key = max(key, stamp_of(res.latest)) if res.latest is not None else key
+        _take(res, None, result, 0)
+        result.lines += res.last_line
+        for msg in stats.messages():
+            result.problems.append(InputProblem(name, msg))
+
+
+def _time_of(stamp: str | None) -> datetime | None:
+    return parse_time(stamp[:19], stamp[20:23]) if stamp else None
+
+
 def _take(res: ChunkResult, analyzer, result: ReadResult, base: int) -> None:
     """Feed a chunk's records to `analyzer` (line numbers shifted by `base`) and add up its counts."""
-    _feed(res.items, analyzer, base)
+    if analyzer is not None:
+        _feed(res.items, analyzer, base)
     result.records += res.records
     result.bytes += res.bytes
     if res.first is not None and (result.first is None or res.first < result.first):

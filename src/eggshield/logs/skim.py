@@ -31,7 +31,7 @@ from eggshield.logs.textfmt import TextParser, parse_time
 
 #: a record header and, when there is one, its context prefix (textfmt.HEADER + textfmt.PREFIX), searched in
 #: "\n" + a block: a leading literal lets the regex engine skip from newline to newline, 30% sooner than `^`
-REC = re.compile(r"\n(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (DEBUG|INFO|WARN|ERROR|NONE) \d+ ?"
+REC = re.compile(r"\n(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (DEBUG|INFO|WARN|ERROR|NONE) (\d+) ?"
                  r"(?:\[([^/\]\s]*)/([^/\]\s]*)/[^/\]\s]*/\d+(?:\.\d+)?ms ([A-Z][A-Z-]*) (\S*)\](?: |$))?", re.M)
 #: memoised texts longer than this are judged afresh (they are rarely repeated and cost memory)
 MEMO_TEXT = 4096
@@ -79,11 +79,14 @@ class Skimmer:
     """Feed `iter_lines(..., blocks=True)` items of one file in order, then `finish()`."""
 
     def __init__(self, file: str, logger: str, secrets: bool = True, prev_last: datetime | None = None,
-                 since: datetime | None = None, current: str = ""):
+                 since: datetime | None = None, current: str = "", merge: bool = False):
         from eggshield.logs.analyze import Brief, prepare  # analyze imports the readers
 
         self._brief, self._prepare = Brief.of, prepare
         self.file, self.logger, self.secrets = file, logger, secrets
+        # merge: items also carry the latest stamp so far (their sort time) and ERROR records' copy test (`_dup`); ERROR records
+        # are left out of the counts, for the merger of several logs to count once
+        self.merge = merge
         self.parser = TextParser(file, logger)
         self.result = ChunkResult()
         self.latest = stamp_of(prev_last) if prev_last is not None else ""  # latest valid stamp so far
@@ -148,6 +151,7 @@ class Skimmer:
         quiet_url, quiet_body = self._quiet_url, self._quiet_body
         valid = self._valid
         since = self.since
+        merge = self.merge
         latest, current = self.latest, self.current
         first, last_seen, min_unflagged = self._first, self._last, self._min_unflagged
         records = nbytes = 0
@@ -157,7 +161,7 @@ class Skimmer:
             start = nxt
             nxt = end = heads[i].start()
             stamp = text[start:start + 23]
-            second, level, user, url = m.group(1, 3, 4, 7)
+            second, level, user, url = m.group(1, 3, 5, 8)
             ok = valid.get(second)
             if ok is None:
                 if len(valid) > 4096:
@@ -173,13 +177,15 @@ class Skimmer:
                     latest = stamp
                 current = stamp
             if since is None or current >= since:
-                records += 1
-                nbytes += end - start
-                if ok:
-                    if first is None or stamp < first:
-                        first = stamp
-                    if last_seen is None or stamp > last_seen:
-                        last_seen = stamp
+                # with merge, an ERROR record is counted by the merger, unless it is a common-error.log copy
+                if not merge or level != "ERROR":
+                    records += 1
+                    nbytes += end - start
+                    if ok:
+                        if first is None or stamp < first:
+                            first = stamp
+                        if last_seen is None or stamp > last_seen:
+                            last_seen = stamp
             else:
                 if not current:
                     r.untimed_lead = True
@@ -201,13 +207,19 @@ class Skimmer:
                         memo.clear()
                     memo[key] = found
                 if found is not None:
-                    r.items.append((self._brief(rec), *found))
+                    item = (self._brief(rec), *found)
+                    r.items.append((*item, latest, self._dup(rec, stamp if ok else None)) if merge else item)
             elif found is not None:
-                method = m.group(6)
-                brief = (self.file, number, parse_time(second, m.group(2)), m.group(5) or None,
+                method = m.group(7)
+                brief = (self.file, number, parse_time(second, m.group(2)), m.group(6) or None,
                          f"{method} {url.split('?', 1)[0]}" if method else None, url, self.logger,
                          None if user in ("-", "", None) else user)
-                r.items.append((brief, *found))
+                if merge:
+                    dup = (int(m.group(4)), body.split("\n", 1)[0], hash(body.rstrip("\n")[:2000]), end - start,
+                           stamp if ok else None) if level == "ERROR" else None
+                    r.items.append((brief, *found, latest, dup))
+                else:
+                    r.items.append((brief, *found))
         self.latest, self.current = latest, current
         self._first, self._last, self._min_unflagged = first, last_seen, min_unflagged
         r.records += records
@@ -256,16 +268,25 @@ class Skimmer:
             if not self.current:
                 r.untimed_lead = True
             return
-        r.records += 1
-        r.bytes += rec.end - rec.offset
-        if stamp is not None:
-            if self._first is None or stamp < self._first:
-                self._first = stamp
-            if self._last is None or stamp > self._last:
-                self._last = stamp
+        if not (self.merge and rec.level == "ERROR"):
+            r.records += 1
+            r.bytes += rec.end - rec.offset
+            if stamp is not None:
+                if self._first is None or stamp < self._first:
+                    self._first = stamp
+                if self._last is None or stamp > self._last:
+                    self._last = stamp
         found = self._prepare(rec, self.secrets)
         if found is not None:
-            r.items.append((self._brief(rec), *found))
+            item = (self._brief(rec), *found)
+            r.items.append((*item, self.latest, self._dup(rec, stamp)) if self.merge else item)
+
+    def _dup(self, rec: LogRecord, stamp: str | None) -> tuple | None:
+        """What spotting an ERROR record's common-error.log copy needs (source.read_records' test), and
+        what counting it then takes; None for other levels."""
+        if rec.level != "ERROR":
+            return None
+        return rec.pid, rec.message, hash(rec.text[:2000]), rec.end - rec.offset, stamp
 
 
 def _opt_time(stamp: str | None) -> datetime | None:

@@ -81,17 +81,24 @@ def read_file(lf: LogFile, result: ReadResult, label: str | None = None) -> Iter
 
 
 def _log_stream(files: list[LogFile], result: ReadResult, since: datetime | None, index: int) -> Iterator[tuple]:
-    """(sort time, seq, record) for one log across its rotations; untimed records keep the last time."""
-    current = datetime.min
+    """(sort time, index, seq, record) for one log across its rotations.
+
+    `--since` compares each record's own time (an undated one: the time before it). The sort time is the
+    latest time so far, so every stream is in order and the merge is well defined: a record dated earlier
+    than the ones before it (a forged line) stays where its log put it, and the merge does not depend on
+    which records a reader skipped (logs.skim leaves out those that carry nothing)."""
+    current = key = datetime.min
     seq = 0
     for lf in files:
         for rec in read_file(lf, result):
             if rec.time is not None:
                 current = rec.time
+                if current > key:
+                    key = current
             if since is not None and current < since:
                 continue
             seq += 1
-            yield (current, index, seq, rec)
+            yield (key, index, seq, rec)
 
 
 def note_selection(sel: Selection, result: ReadResult) -> None:
