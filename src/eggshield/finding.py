@@ -7,7 +7,7 @@ with DESIGN.md.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 CONFIDENCES = ("high", "medium", "low")
@@ -85,10 +85,12 @@ class Finding:
         return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("extra")
-        data["location"] = self.location.to_dict()
-        return data
+        """The JSON contract: every field but `extra`, in declaration order (what `asdict` gave,
+        without deep-copying `extra` only to drop it)."""
+        return {"rule_id": self.rule_id, "strategy": self.strategy, "severity": self.severity,
+                "confidence": self.confidence, "cwe": self.cwe, "location": self.location.to_dict(),
+                "message": self.message, "title": self.title, "config_key": self.config_key,
+                "package": self.package, "env": self.env, "evidence": self.evidence, "fix": self.fix}
 
 
 @dataclass(frozen=True)

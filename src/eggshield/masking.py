@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 
 def mask_secret(value: str) -> str:
@@ -144,6 +145,70 @@ def _mask_b64(m: re.Match) -> str:
     return _keep_prefix(tok)
 
 
+def _mask_pem(m: re.Match) -> str:
+    return f"-----BEGIN {m.group('kind')}-----{MASK}-----END {m.group('kind')}-----"
+
+
+def _mask_url_creds(m: re.Match) -> str:
+    return m.group(0) if _already_masked(m.group("pw")) else f"{m.group('pre')}{MASK}@"
+
+
+# Gates: each is a NECESSARY condition for its pattern to match (a pattern that cannot match
+# leaves the text as it is), far cheaper than the pattern itself, so a pass is skipped only when
+# it would have changed nothing. Why each holds is written beside it;
+# tests/test_render_masking_gates.py checks it on random and adversarial texts.
+#
+# Every _ASSIGN/_CONCAT match has a secret name, whose last word is one of these (case-insensitively,
+# with the same re.I folding since the gates carry the same flags: `api_key` ends in "key", ...),
+# followed by an optional quote and the assignment operator (`:`/`=`, or prose `is|was|set to`).
+# The lookahead only restates that every alternative starts with p/s/t/k/a/c; it lets the scan
+# skip the other positions quickly.
+_NAME_END = r"(?=[pstkac])(?:passw(?:or)?d|pwd|secret|token|keys?|auth|credentials?|salt)[\"']?"
+_ASSIGN_GATE = re.compile(_NAME_END + r"(?:\s*[:=]|\s+(?:is|was|set to)\s)", re.I)
+# _CONCAT: a name, `:`/`=`, then a `+` before any of `,;` or a newline.
+_CONCAT_GATE = re.compile(_NAME_END + r"\s*[:=][^,;\n]*\+", re.I)
+# _HEX and _B64: a run of 32 characters of [A-Za-z0-9+/_-] (hex digits are a subset). The
+# lookbehind only starts the scan at the beginning of a run: a run of >= 32 has such a start.
+_TOKEN_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32}")
+
+
+def _gate_prefixed(text: str) -> bool:
+    # AKIA, ASIA, AIza, gh[pousr]_ ("gh"), github_pat_, xox[abprs]-, sk_live_ and rk_live_ ("k_live_"), ...
+    return ("AKIA" in text or "ASIA" in text or "AIza" in text or "gh" in text or "github_pat_" in text
+            or "xox" in text or "k_live_" in text or "sk_test_" in text or "npm_" in text)
+
+
+#: (gate, ((pattern, replacement), ...)) applied in this order; a group's passes run only when its
+#: gate holds on the text as the earlier groups left it. In a group of several passes the gate is a
+#: necessary condition of each: a pass that matches nothing leaves the text the next one sees as is.
+_PASSES: tuple = (
+    (lambda t: "-----BEGIN " in t, ((_PEM, _mask_pem),)),  # the pattern starts with this literal
+    (lambda t: "://" in t and "@" in t, ((_URL_CREDS, _mask_url_creds),)),  # scheme://user:pw@
+    (lambda t: "earer" in t or "asic" in t, ((_AUTH_HEADER, _mask_auth),)),  # [Bb]earer | [Bb]asic
+    (lambda t: "eyJ" in t, ((_JWT, "eyJ" + MASK),)),  # the pattern starts with this literal
+    (_gate_prefixed, ((_PREFIXED, lambda m: m.group("prefix") + MASK),)),
+    (_ASSIGN_GATE.search, ((_ASSIGN, _mask_assignment),)),
+    (lambda t: "+" in t and _CONCAT_GATE.search(t), ((_CONCAT, _mask_concat),)),
+    (_TOKEN_RUN.search, ((_HEX, lambda m: _keep_prefix(m.group(0))), (_B64, _mask_b64))),
+)
+
+#: texts up to this long are memoised (at most MEMO_SIZE of them, a few MB at worst): reports
+#: repeat the same fix, message and evidence texts thousands of times
+MEMO_MAX_LEN = 1024
+MEMO_SIZE = 4096
+
+
+def _mask_all(text: str) -> str:
+    for gate, passes in _PASSES:
+        if gate(text):
+            for pattern, repl in passes:
+                text = pattern.sub(repl, text)
+    return text
+
+
+_mask_memo = lru_cache(maxsize=MEMO_SIZE)(_mask_all)
+
+
 def mask_secrets(text: str | None) -> str:
     """Mask private key blocks, credentials in URLs, auth headers, vendor tokens,
     `password=`-style assignments and long high-entropy hex/base64 tokens in `text`.
@@ -153,17 +218,7 @@ def mask_secrets(text: str | None) -> str:
     """
     if not text:
         return text or ""
-    text = _PEM.sub(lambda m: f"-----BEGIN {m.group('kind')}-----{MASK}-----END {m.group('kind')}-----", text)
-    text = _URL_CREDS.sub(
-        lambda m: m.group(0) if _already_masked(m.group("pw")) else f"{m.group('pre')}{MASK}@", text
-    )
-    text = _AUTH_HEADER.sub(_mask_auth, text)
-    text = _JWT.sub("eyJ" + MASK, text)
-    text = _PREFIXED.sub(lambda m: m.group("prefix") + MASK, text)
-    text = _ASSIGN.sub(_mask_assignment, text)
-    text = _CONCAT.sub(_mask_concat, text)
-    text = _HEX.sub(lambda m: _keep_prefix(m.group(0)), text)
-    return _B64.sub(_mask_b64, text)
+    return _mask_memo(text) if len(text) <= MEMO_MAX_LEN else _mask_all(text)
 
 
 # C0/C1 controls (ESC starts terminal escape sequences) and bidi overrides ("Trojan Source")
@@ -176,5 +231,7 @@ def printable(text: str | None) -> str:
     (newlines and tabs kept), so evidence from hostile input cannot drive a terminal."""
     if not text:
         return ""
+    if text.isprintable():  # every character _CONTROL matches (and "\r") is unprintable (Cc/Cf)
+        return text
     text = text.replace("\r\n", "\n")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", text)

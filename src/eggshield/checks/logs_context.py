@@ -32,11 +32,11 @@ class LogCheckContext:
         path, _, line = ev.where.rpartition(":")
         when = _span(group)
         who = []
+        users = sorted({sensitive.redact(u) for u in group.users})  # e-mail addresses stay masked
         if group.ips:
             ips = sorted(group.ips)
             who.append(f"from {ips[0]}" if len(ips) == 1 else f"from {len(ips)} IPs ({', '.join(ips[:3])}…)")
-        if group.users:
-            users = sorted({sensitive.redact(u) for u in group.users})  # e-mail addresses stay masked
+        if users:
             who.append(f"user {users[0]}" if len(users) == 1 else f"{len(users)} users ({', '.join(users[:3])}…)")
         if group.routes:
             routes = sorted(group.routes)
@@ -56,7 +56,7 @@ class LogCheckContext:
                        location=Location(path=path or ev.where, line=int(line) if line.isdigit() else None),
                        message=message, evidence=evidence[:500], fix=fix,
                        extra={"count": group.count, "ips": sorted(group.ips),
-                              "users": sorted({sensitive.redact(u) for u in group.users}),
+                              "users": users,
                               "first": ev.time.isoformat() if ev.time else None,
                               "last": group.last_time.isoformat() if group.last_time else None})
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from eggshield.finding import STRATEGIES
 from eggshield.report.interface import Report
+from eggshield.report.jsondump import Encoded, dumps
 
 
 class JsonFormat:
@@ -16,7 +15,7 @@ class JsonFormat:
         by_strategy = report.strategy_counts()
         doc = {
             "tool": {"name": report.tool.name, "version": report.tool.version},
-            "findings": [f.to_dict() for f in report.safe_findings()],
+            "findings": [Encoded(dumps(f.to_dict(), 2)) for f in report.safe_findings()],  # doc -> list -> item
             "summary": {
                 "total": len(report.findings),
                 "by_severity": report.severity_counts(),
@@ -30,4 +29,4 @@ class JsonFormat:
                 "baselined": report.baseline_count,
             },
         }
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return dumps(doc) + "\n"

@@ -8,6 +8,7 @@ they contain.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from eggshield.finding import SEVERITIES, STRATEGIES, Finding
 from eggshield.masking import printable
@@ -18,6 +19,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 _JS_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")
 
 
+@lru_cache(maxsize=4096)  # titles, rule ids and CWE names repeat in every finding of a big report
 def md_escape(text: str) -> str:
     """Inline text safe in markdown and table cells: no HTML, links, emphasis or `|`."""
     text = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -27,7 +29,7 @@ def md_escape(text: str) -> str:
 def code_span(text: str) -> str:
     """`text` as inline code, whatever backticks it contains; `|` escaped for tables."""
     text = " ".join(printable(text).split()).replace("|", "\\|")
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0) if "`" in text else 0
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -36,7 +38,7 @@ def code_span(text: str) -> str:
 def fenced(text: str, lang: str = "") -> str:
     """A fenced code block that `text` cannot close early."""
     text = printable(text).rstrip("\n")
-    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2) if "```" in text else 2
     fence = "`" * (longest + 1)
     return f"{fence}{lang}\n{text}\n{fence}"
 

@@ -8,14 +8,15 @@ and 0.0 means "no security severity"; `precision` is very-high/high/medium/low.
 
 from __future__ import annotations
 
-import json
 import re
+from functools import lru_cache
 from pathlib import PureWindowsPath
 from urllib.parse import quote
 
 from eggshield.finding import STRATEGIES, Finding
 from eggshield.report.cwe import CWE_TAXONOMY_GUID, cwe_name, cwe_url
 from eggshield.report.interface import Report, RuleMeta
+from eggshield.report.jsondump import Encoded, dumps
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -27,6 +28,8 @@ FINGERPRINT_KEY = "eggshieldFingerprint/v1"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 
+# log -> "runs" -> the run -> "results" -> a result: the depth each result is encoded at.
+_RESULT_LEVEL = 4
 _CWE_COMPONENT = {"name": "CWE", "index": 0, "guid": CWE_TAXONOMY_GUID}
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
@@ -45,6 +48,11 @@ def _first_paragraph(doc: str, limit: int = 1000) -> str:
 
 def _artifact(path: str) -> dict:
     """artifactLocation for a finding path: relative to %SRCROOT%, or an absolute file URI."""
+    return dict(_artifact_of(path))
+
+
+@lru_cache(maxsize=4096)  # a big report has thousands of findings in a few files
+def _artifact_of(path: str) -> dict:
     path = path.replace("\\", "/")
     if _URL.match(path):
         return {"uri": path}
@@ -75,10 +83,15 @@ def _locations(f: Finding) -> list[dict]:
 
 
 def _tags(cwe: int, strategy: int) -> list[str]:
-    tags = ["security", f"strategy-{strategy}"]
+    return list(_tags_of(cwe, strategy))
+
+
+@lru_cache(maxsize=1024)
+def _tags_of(cwe: int, strategy: int) -> tuple[str, ...]:
+    tags = ("security", f"strategy-{strategy}")
     if cwe:
         # CWE-<n> per DESIGN.md; external/cwe/cwe-<n> is the form GitHub's UI links to CWE pages.
-        tags += [f"CWE-{cwe}", f"external/cwe/cwe-{cwe}"]
+        tags += (f"CWE-{cwe}", f"external/cwe/cwe-{cwe}")
     return tags
 
 
@@ -160,7 +173,7 @@ class SarifFormat:
         cwes = sorted({r.cwe for r in rules if r.cwe} | {f.cwe for f in findings if f.cwe})
         cwe_index = {c: i for i, c in enumerate(cwes)}
         rule_index = {r.id: i for i, r in enumerate(rules)}
-        results = [_result(f, rule_index[f.rule_id], cwe_index) for f in findings]
+        results = [Encoded(dumps(_result(f, rule_index[f.rule_id], cwe_index), _RESULT_LEVEL)) for f in findings]
 
         run: dict = {
             "tool": {
@@ -212,4 +225,4 @@ class SarifFormat:
                 root = "/" + root  # Windows drive paths: file:///C:/...
             run["originalUriBaseIds"] = {SRCROOT: {"uri": "file://" + quote(root, safe="/:")}}
         log = {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
-        return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+        return dumps(log) + "\n"

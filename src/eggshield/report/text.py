@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import sys
 from typing import TextIO
@@ -76,9 +77,12 @@ class TextFormat:
             legacy_windows=False,
             soft_wrap=False,
         )
-        parts = _document(report)
+        parts = _document(report, None if color else width)
         for part in parts[:-1]:
-            console.print(part)
+            if isinstance(part, str):  # already laid out, exactly as rich would (see _flat)
+                buf.write(part)
+            else:
+                console.print(part)
         console.print(parts[-1], soft_wrap=True)  # the summary stays one grep-able line
         out = buf.getvalue()
         if not color:
@@ -86,8 +90,69 @@ class TextFormat:
         return out
 
 
-def _document(report: Report) -> list[RenderableType]:
-    parts: list[RenderableType] = []
+# Characters one terminal cell wide in every rich version, " " the only space among them.
+_NARROW = frozenset(map(chr, range(0x20, 0x7F))) | frozenset("…×·")
+_NARROW_LINES = _NARROW | {"\n"}
+_NON_SPACE = re.compile(r"[^ ]")
+#: narrower than this, rich lays out everything (indents alone would not fit)
+_MIN_FLAT_WIDTH = 20
+
+
+def _wrap(line: str, width: int) -> list[str] | None:
+    """`line` (narrow characters only) cut where rich's word wrap (`rich._wrap.divide_line`) cuts
+    it, or None when a word is longer than `width` (rich folds it; left to rich).
+
+    Rich puts a word on the line while the word without its trailing spaces fits and breaks before
+    the first one that does not; so the break is at the start of the word that runs past column
+    `width`: the one containing that column, or the next one when a space is there.
+    """
+    end = len(line.rstrip(" "))
+    if end <= width:
+        return [line]
+    out = []
+    start = 0
+    first_word = len(line) - len(line.lstrip(" "))  # the first word owns its leading spaces
+    while end - start > width:
+        limit = start + width
+        if line[limit] != " ":
+            cut = line.rfind(" ", start, limit) + 1
+        else:
+            cut = _NON_SPACE.search(line, limit).start()
+        if cut <= first_word:  # the line's first word alone is too long
+            return None
+        out.append(line[start:cut])
+        start = first_word = cut
+    out.append(line[start:])
+    return out
+
+
+def _flat(lines: list[tuple[int, str]], width: int | None) -> str | None:
+    """`(indent, text)` lines laid out as rich lays them out in plain output, or None when that
+    needs rich itself (wide or special characters, words longer than a line).
+
+    Rich wraps each text at the width less its indent (a padding with expand=False shrinks to
+    the widest line, so its lines fit either way); trailing spaces differ, and `render` strips
+    them. tests/test_render_text_layout.py compares both ways on random reports.
+    """
+    if width is None or width < _MIN_FLAT_WIDTH:
+        return None
+    out = []
+    for indent, text in lines:
+        if not _NARROW_LINES.issuperset(text):
+            return None
+        pad = " " * indent
+        for line in text.split("\n"):
+            wrapped = _wrap(line, width - indent)
+            if wrapped is None:
+                return None
+            out += [pad + part for part in wrapped] if indent else wrapped
+    return "\n".join(out) + "\n"
+
+
+def _document(report: Report, plain_width: int | None = None) -> list[RenderableType | str]:
+    """The report's parts in order; with `plain_width` (no colour), parts that need no wrapping
+    come as finished text."""
+    parts: list[RenderableType | str] = []
     head = Text(f"{report.tool.name} {report.tool.version}", style="bold")
     parts.append(head)
     if len(report.targets) == 1:
@@ -104,15 +169,18 @@ def _document(report: Report) -> list[RenderableType]:
         name = STRATEGIES.get(strategy, f"Strategy {strategy}")
         n = len(group)
         parts.append(Text(""))
-        parts.append(Text(f"{strategy}. {name} ({n} finding{'s' if n != 1 else ''})", style="bold underline"))
+        title = f"{strategy}. {name} ({n} finding{'s' if n != 1 else ''})"
+        parts.append(_flat([(0, title)], plain_width) or Text(title, style="bold underline"))
         for f in group:
-            parts.append(_finding(f))
+            parts.append(_finding(f, plain_width))
 
     problems = report.problem_lines()
     if problems:
         parts.append(Text(""))
         parts.append(Text(f"Inputs that could not be read ({len(problems)})", style="bold yellow"))
-        parts += [Padding(Text(printable(line)), (0, 0, 0, 2), expand=False) for line in problems]
+        for line in problems:
+            text = printable(line)
+            parts.append(_flat([(2, text)], plain_width) or Padding(Text(text), (0, 0, 0, 2), expand=False))
 
     parts.append(Text(""))
     worst = max(findings, key=lambda f: f.rank, default=None)
@@ -121,8 +189,22 @@ def _document(report: Report) -> list[RenderableType]:
     return parts
 
 
-def _finding(f: Finding) -> RenderableType:
+def _finding(f: Finding, plain_width: int | None = None) -> RenderableType | str:
     where = printable(str(f.location))
+    tail = [x for x in (f.config_key or f.package, f"env {f.env}" if f.env else None,
+                        f"confidence {f.confidence}" if f.confidence != "high" else None) if x]
+    tail_text = "  " + printable(" · ".join(tail)) if tail else ""
+    message = printable(f.message or f.title)
+    labelled = [(label, printable(value).strip("\n"), label_style, style)
+                for label, value, label_style, style in (("evidence", f.evidence, "italic", ""), ("fix", f.fix, "dim", "dim"))
+                if value]
+    if plain_width is not None:
+        lines = [(0, f"{f.severity.upper():<8}  {f.rule_id}  {where}{tail_text}"), (INDENT, message)]
+        for label, value, _, _ in labelled:
+            lines += [(INDENT, f"{label}: {value}")] if "\n" not in value else [(INDENT, f"{label}:"), (INDENT + 2, value)]
+        flat = _flat(lines, plain_width)
+        if flat is not None:
+            return flat
     line = Text.assemble(
         (f"{f.severity.upper():<8}", SEVERITY_STYLE[f.severity]),
         "  ",
@@ -130,22 +212,16 @@ def _finding(f: Finding) -> RenderableType:
         "  ",
         (where, "cyan"),
     )
-    tail = [x for x in (f.config_key or f.package, f"env {f.env}" if f.env else None,
-                        f"confidence {f.confidence}" if f.confidence != "high" else None) if x]
-    if tail:
-        line.append("  " + printable(" · ".join(tail)), style="dim")
-    body: list[RenderableType] = [Text(printable(f.message or f.title))]
-    if f.evidence:
-        body.append(_labelled("evidence", f.evidence, "italic", ""))
-    if f.fix:
-        body.append(_labelled("fix", f.fix, "dim", "dim"))
+    if tail_text:
+        line.append(tail_text, style="dim")
+    body: list[RenderableType] = [Text(message)]
+    body += [_labelled(*item) for item in labelled]
     return Group(line, Padding(Group(*body), (0, 0, 0, INDENT), expand=False))
 
 
 def _labelled(label: str, value: str, label_style: str, style: str) -> RenderableType:
     """`label: value` on one line; a multi-line value (a config snippet) goes below, indented,
-    so its own indentation survives."""
-    value = printable(value).strip("\n")
+    so its own indentation survives. `value` is printable already."""
     if "\n" not in value:
         return Text(f"{label}: ", style=label_style or style) + Text(value, style=style)
     return Group(Text(f"{label}:", style=label_style or style),

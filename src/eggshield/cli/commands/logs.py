@@ -134,6 +134,8 @@ def _logs_json_parts(text: str, result, read):
     second copy of every finding, nor the whole events list as one string, in memory: `summary` is
     the report's last key, so both go just before the document's closing lines.
     """
+    from eggshield.report.jsondump import dumps  # json.dumps(indent=2) bytes, `level` steps deeper
+
     logs = {"files": [str(f.path) for f in read.files], "records": read.records, "lines": read.lines,
             "duplicates_dropped": read.duplicates, "first": read.first.isoformat() if read.first else None,
             "last": read.last.isoformat() if read.last else None, "events_not_listed": result.events_dropped,
@@ -147,17 +149,14 @@ def _logs_json_parts(text: str, result, read):
         yield json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         return
 
-    def nested(value, depth: int) -> str:  # JSON strings hold no raw newline, so re-indenting is safe
-        return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * depth)
-
     yield text[: -len(tail)]
-    yield ',\n    "logs": ' + nested(logs, 2) + '\n  },\n  "events": '
+    yield ',\n    "logs": ' + dumps(logs, 2) + '\n  },\n  "events": '
     if not result.events:
         yield "[]\n}\n"
         return
     batch = []
     for i, e in enumerate(result.events):
-        batch.append(("[\n    " if i == 0 else ",\n    ") + nested(e.to_dict(), 2))
+        batch.append(("[\n    " if i == 0 else ",\n    ") + dumps(e.to_dict(), 2))
         if len(batch) == 500:
             yield "".join(batch)
             batch = []
