@@ -19,7 +19,7 @@ result is what the line-by-line path gives, item for item, only sooner.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -233,22 +233,14 @@ class Skimmer:
 
     def _lines(self, b: Block, start: int, end: int, number: int) -> None:
         """Feed text[start:end] of a block (whole lines) to the parser, as iter_lines would have."""
-        text = b.text
-        offset = b.offset + start
-        for ln in text[start:end - 1].split("\n") if end > start else ():
-            nxt = offset + len(ln) + 1
-            self.line(Line(number, offset, ln, nxt))
-            number += 1
-            offset = nxt
+        for line in _split(b.text, start, end, number, b.offset):
+            self.line(line)
 
     def _parse(self, text: str, start: int, end: int, number: int, base: int) -> LogRecord:
+        """The record text[start:end] as TextParser makes it."""
         parser = TextParser(self.file, self.logger)
-        offset = base + start
-        for ln in text[start:end - 1].split("\n"):
-            nxt = offset + len(ln) + 1
-            parser.feed(Line(number, offset, ln, nxt))
-            number += 1
-            offset = nxt
+        for line in _split(text, start, end, number, base):
+            parser.feed(line)
         return parser.flush()
 
     def _slow(self, rec: LogRecord) -> None:
@@ -287,6 +279,16 @@ class Skimmer:
         if rec.level != "ERROR":
             return None
         return rec.pid, rec.message, hash(rec.text[:2000]), rec.end - rec.offset, stamp
+
+
+def _split(text: str, start: int, end: int, number: int, base: int) -> Iterator[Line]:
+    """The whole lines of text[start:end] as `Line`s, numbered from `number`, offsets from `base`."""
+    offset = base + start
+    for ln in text[start:end - 1].split("\n") if end > start else ():
+        nxt = offset + len(ln) + 1
+        yield Line(number, offset, ln, nxt)
+        number += 1
+        offset = nxt
 
 
 def _opt_time(stamp: str | None) -> datetime | None:
