@@ -17,15 +17,24 @@ from eggshield.logs import sensitive
 from eggshield.logs.record import LogRecord
 from eggshield.logs.signals import body_of, signals_of, user_of
 from eggshield.logs.source import ReadResult, read_records
-from eggshield.logs.windows import Alert, Observation, RuleSet, WindowEngine, load_rules
+from eggshield.logs.windows import Alert, RuleSet, WindowEngine, load_rules
 
 MAX_EVENTS = 10000
 MAX_GROUPS_PER_RULE = 500
+#: burst groups one alert rule may open per finding rule, the rest folded into its "(other sources)"
+#: group; counted apart from MAX_GROUPS_PER_RULE because a burst is a finding of its own (one per
+#: brute-forcing IP), worth more room than single events: as many as the engine's distinct values
+MAX_BURST_GROUPS_PER_RULE = 1000
+#: IPs, users and routes a group keeps for its message ("from 3 IPs (...)"); its count stays exact
+MAX_PER_GROUP = 50
+#: distinct error types counted one by one in `error_types`; the rest go to OTHER_ERROR_TYPES
+MAX_ERROR_TYPES = 1000
+OTHER_ERROR_TYPES = "(other error types)"
 #: signals that are context for alert rules only, not findings of their own
 NOT_REPORTED = {"not_found", "error"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One security event: what a finding and the JSON `events` list are made of."""
 
@@ -45,7 +54,7 @@ class Event:
                 "location": self.where, "logger": self.logger}
 
 
-@dataclass
+@dataclass(slots=True)
 class EventGroup:
     """Events of one rule from one source (IP, or secret kind and log) folded together."""
 
@@ -62,11 +71,12 @@ class EventGroup:
     burst: Alert | None = None  # set for groups made by an alert rule
 
     def add(self, ev: Event) -> None:
+        """One more event (`Analyzer` folds plain values the same way, without an Event)."""
         self.count += 1
         if ev.time and (self.last_time is None or ev.time > self.last_time):
             self.last_time = ev.time
         for bag, value in ((self.ips, ev.ip), (self.users, ev.user), (self.routes, ev.route)):
-            if value and len(bag) < 50:
+            if value and len(bag) < MAX_PER_GROUP:
                 bag.add(value)
 
 
@@ -77,7 +87,7 @@ class Analysis:
     events: list[Event] = field(default_factory=list)
     events_dropped: int = 0
     signal_counts: dict[str, int] = field(default_factory=dict)
-    error_types: dict[str, int] = field(default_factory=dict)
+    error_types: dict[str, int] = field(default_factory=dict)  # at most MAX_ERROR_TYPES + OTHER_ERROR_TYPES
     alerts: int = 0
     rules: RuleSet | None = None
 
@@ -89,7 +99,6 @@ class Analysis:
         return [g for groups in self.groups.values() for g in groups.values()]
 
 
-_NO_USER = object()
 #: texts at most this long are memoised: Egg logs repeat the same messages (a CSRF failure's body is
 #: identical every time), and the secret finders are the costliest step per record
 MEMO_MAX_LEN = 512
@@ -148,11 +157,6 @@ class Brief:
         return f"{self.file}:{self.line}"
 
 
-def observation(rec: LogRecord, kind: str, rule: str, evidence: str, user=_NO_USER) -> Observation:
-    return Observation(time=rec.timestamp, kind=kind, ip=rec.ip, user=user_of(rec) if user is _NO_USER else user,
-                       route=rec.route, url=rec.url, evidence=evidence, rule=rule, where=rec.where())
-
-
 class Analyzer:
     """Feed records one by one (analyze and watch share this); collects groups and window alerts."""
 
@@ -163,6 +167,7 @@ class Analyzer:
         self.secrets = secrets
         self.keep_events = keep_events
         self.analysis = Analysis(read=ReadResult(), rules=self.ruleset)
+        self._bursts: dict[tuple[str, str], int] = {}  # (finding, alert rule id) -> burst groups opened
 
     def feed(self, rec: LogRecord) -> list[Alert]:
         found = prepare(rec, self.secrets)
@@ -171,48 +176,97 @@ class Analyzer:
     def feed_prepared(self, rec, user: str | None, sigs: tuple, hits: tuple) -> list[Alert]:
         """`feed` with the record's signals and secret hits already found and masked (`prepare`).
 
-        `rec` is a LogRecord or a `Brief` of one (what a `logs.parallel` worker sends back)."""
-        a = self.analysis
-        alerts: list[Alert] = []
+        `rec` is a LogRecord or a `Brief` of one (what a `logs.parallel` worker sends back). This runs
+        for every record with a signal, in one process, so it reads each field of `rec` once, hands the
+        window engine plain tuples, and makes an Event only when one is kept."""
+        counts = self.analysis.signal_counts
+        counted = self.engine.plans
+        sight = self.engine.sight
+        types = self.analysis.error_types
+        alerts = None
+        t = rec.time
+        ts = None
+        ip = rec.ip
+        route = rec.route  # a property of LogRecord: read once
         for kind, rule, evidence in sigs:
-            a.signal_counts[kind] = a.signal_counts.get(kind, 0) + 1
-            obs = observation(rec, kind, rule, evidence, user)
-            alerts.extend(self.engine.observe(obs))
-            if kind == "error":
-                a.error_types[evidence] = a.error_types.get(evidence, 0) + 1
+            counts[kind] = counts.get(kind, 0) + 1
+            if kind in counted:
+                if ts is None:
+                    ts = t.timestamp() if t else 0.0
+                found = sight((ts, kind, ip, user, route, rec.url, evidence, rule, rec.file, rec.line, "*"))
+                if found:
+                    if alerts is None:
+                        alerts = found
+                    else:
+                        alerts.extend(found)
             if kind in NOT_REPORTED:
+                if kind == "error":
+                    n = types.get(evidence)
+                    if n is not None:
+                        types[evidence] = n + 1
+                    elif len(types) < MAX_ERROR_TYPES:
+                        types[evidence] = 1
+                    else:  # a log whose error messages never repeat must not grow this without end
+                        types[OTHER_ERROR_TYPES] = types.get(OTHER_ERROR_TYPES, 0) + 1
                 continue
-            self._event(rec, kind, rule, user, evidence)
-        for rule, label, ev_text in hits:
-            a.signal_counts["secret_in_log"] = a.signal_counts.get("secret_in_log", 0) + 1
-            obs = observation(rec, "secret_in_log", rule, f"{label} in {rec.logger or rec.file}", user)
-            alerts.extend(self.engine.observe(obs))
-            self._event(rec, "secret_in_log", rule, rec.user, ev_text, key=f"{label}|{rec.logger or rec.file}",
-                        label=label)
+            self._event(rec, t, kind, rule, user, route, evidence, f"{kind}|{ip or '-'}", "", True)
+        if hits:
+            source = rec.logger or rec.file
+            for rule, label, ev_text in hits:
+                counts["secret_in_log"] = counts.get("secret_in_log", 0) + 1
+                if "secret_in_log" in counted:
+                    if ts is None:
+                        ts = t.timestamp() if t else 0.0
+                    found = sight((ts, "secret_in_log", ip, user, route, rec.url, f"{label} in {source}", rule,
+                                   rec.file, rec.line, "*"))
+                    if found:
+                        if alerts is None:
+                            alerts = found
+                        else:
+                            alerts.extend(found)
+                self._event(rec, t, "secret_in_log", rule, rec.user, route, ev_text, f"{label}|{source}", label,
+                            False)
+        if alerts is None:
+            return []
         for alert in alerts:
             self._burst(alert)
         return alerts
 
-    def _event(self, rec, kind: str, rule: str, user: str | None, evidence: str, key: str | None = None,
-               label: str = "") -> None:
+    def _event(self, rec, t: datetime | None, kind: str, rule: str, user: str | None, route: str | None,
+               evidence: str, gkey: str, label: str, by_ip: bool) -> None:
+        """Fold one event into its group (`by_ip`: the key names the record's IP, so the group has it already)."""
         a = self.analysis
-        ev = Event(rule=rule, kind=kind, time=rec.time, ip=rec.ip, user=user, route=rec.route,
-                   evidence=evidence, where=rec.where(), logger=rec.logger)
+        groups = a.groups.get(rule)
+        if groups is None:
+            groups = a.groups[rule] = {}
+        ev = None
         if self.keep_events:
             if len(a.events) < MAX_EVENTS:
+                ev = Event(rule, kind, t, rec.ip, user, route, evidence, f"{rec.file}:{rec.line}", rec.logger)
                 a.events.append(ev)
             else:
                 a.events_dropped += 1
-        groups = a.groups.setdefault(rule, {})
-        gkey = key or f"{kind}|{rec.ip or '-'}"
         group = groups.get(gkey)
         if group is None:
             if len(groups) >= MAX_GROUPS_PER_RULE:
                 gkey = f"{kind}|(other sources)"
                 group = groups.get(gkey)
             if group is None:
+                if ev is None:
+                    ev = Event(rule, kind, t, rec.ip, user, route, evidence, f"{rec.file}:{rec.line}", rec.logger)
                 group = groups[gkey] = EventGroup(rule=rule, kind=kind, key=gkey, first=ev, label=label)
-        group.add(ev)
+            by_ip = False
+        group.count += 1
+        if t and (group.last_time is None or t > group.last_time):
+            group.last_time = t
+        if not by_ip:
+            ip = rec.ip
+            if ip and len(group.ips) < MAX_PER_GROUP:
+                group.ips.add(ip)
+        if user and len(group.users) < MAX_PER_GROUP:
+            group.users.add(user)
+        if route and len(group.routes) < MAX_PER_GROUP:
+            group.routes.add(route)
 
     def _burst(self, alert: Alert) -> None:
         a = self.analysis
@@ -220,24 +274,30 @@ class Analyzer:
         r = alert.rule
         if r.threshold <= 1 and not r.new_value and not r.distinct:
             return  # one signal per alert: already a finding of its own (such rules exist for `watch`)
-        s = alert.samples[-1]
-        ev = Event(rule=alert.finding, kind=alert.rule.id, time=datetime.fromtimestamp(alert.first),
-                   ip=s.ip, user=s.user, route=s.route, evidence=s.evidence, where=s.where)
         groups = a.groups.setdefault(alert.finding, {})
-        gkey = f"burst|{alert.rule.id}|{alert.group}"
+        gkey = f"burst|{r.id}|{alert.group}"
         group = groups.get(gkey)
         if group is None:
-            group = groups[gkey] = EventGroup(rule=alert.finding, kind=alert.rule.id, key=gkey, first=ev,
-                                              burst=alert)
+            opened = self._bursts.get((alert.finding, r.id), 0)
+            if opened >= MAX_BURST_GROUPS_PER_RULE:  # a million scanning IPs: one group for the rest
+                gkey = f"burst|{r.id}|(other sources)"
+                group = groups.get(gkey)
+            if group is None:
+                self._bursts[(alert.finding, r.id)] = opened + 1
+                s = alert.samples[-1]
+                ev = Event(rule=alert.finding, kind=r.id, time=datetime.fromtimestamp(alert.first),
+                           ip=s.ip, user=s.user, route=s.route, evidence=s.evidence, where=s.where)
+                group = groups[gkey] = EventGroup(rule=alert.finding, kind=r.id, key=gkey, first=ev, burst=alert)
         group.count += 1
         group.last_time = datetime.fromtimestamp(alert.last)
-        for o in alert.samples:
-            if o.ip:
-                group.ips.add(o.ip)
-            if o.user:
-                group.users.add(o.user)
-            if o.route:
-                group.routes.add(o.route)
+        ips, users, routes = group.ips, group.users, group.routes
+        for ip, user, route in alert.who():
+            if ip and len(ips) < MAX_PER_GROUP:
+                ips.add(ip)
+            if user and len(users) < MAX_PER_GROUP:
+                users.add(user)
+            if route and len(routes) < MAX_PER_GROUP:
+                routes.add(route)
         if group.burst is not None and alert.count > group.burst.count:
             group.burst = alert
 
@@ -246,13 +306,20 @@ def analyze(paths: list[Path], since: datetime | None = None, ruleset: RuleSet |
             secrets: bool = True) -> Analysis:
     analyzer = Analyzer(ruleset, secrets=secrets)
     result = analyzer.analysis.read
-    if since is None:
-        from eggshield.logs import parallel  # imports this module
+    from eggshield.logs import parallel  # imports this module
 
-        planned = parallel.plan(paths)
-        if planned is not None:
-            parallel.analyze_parallel(planned, analyzer, result)
-            return analyzer.analysis
+    planned = parallel.plan(paths)
+    if planned is not None:
+        parallel.analyze_parallel(planned, analyzer, result, since)
+        return analyzer.analysis
+    one = parallel.single_text_log(paths)
+    if one is not None:
+        parallel.analyze_one(*one, analyzer, result, since)
+        return analyzer.analysis
+    many = parallel.text_logs(paths)
+    if many is not None:
+        parallel.analyze_many(many, analyzer, result, since)
+        return analyzer.analysis
     for rec in read_records(paths, since=since, result=result):
         analyzer.feed(rec)
     return analyzer.analysis
