@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import unquote
 
 from eggshield.logs.record import LogRecord
+from eggshield.logs.regex_gates import Needs, any_in, fold, needs
 
 # `GET /x 404`, `status=401`, `"status":403`: how access-log middleware and apps write statuses
 STATUS = re.compile(r"(?:\bstatus(?:Code)?\"?\s*[=:]\s*\"?|\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ )"
@@ -25,6 +27,10 @@ STATUS_SIGNAL = {401: ("auth_failure", "EGG-LOG-101"), 403: ("forbidden", "EGG-L
 USER_IN_MESSAGE = re.compile(
     r"(?:\bfor (?:user|account)\s+|\b(?:user(?:name)?|login|account|email)\"?\s*[=:]\s*\"?)([^\s\"',;&)]{1,128})",
     re.I)
+
+
+_STATUS_NEEDS = needs(STATUS)  # `status` or an HTTP method, case-sensitive
+_USER_NEEDS = needs(USER_IN_MESSAGE)  # user, login, account or email, re.I
 
 
 # a URL of letters, digits, '/', '-', '_' and simple key=value pairs cannot hold any payload signature
@@ -104,13 +110,6 @@ def _plan() -> tuple[tuple[Signature, ...], dict[str, tuple[str, ...]]]:
     return sigs, gates
 
 
-def _has_any(words: tuple[str, ...], text: str) -> bool:
-    for w in words:  # noqa: SIM110 - a plain loop is faster than any(genexpr) on the hot path
-        if w in text:
-            return True
-    return False
-
-
 def body_of(text: str) -> str:
     """A record's text without stack frames (`    at ...`): they hold paths, not events or data."""
     if "\n    at " not in text:
@@ -156,7 +155,7 @@ def _signals_of(rec: LogRecord, body: str | None = None) -> list[Signal]:
         url = path = None
     subjects = {"url": url, "path": path, "error": rec.error_name, "message": rec.message,
                 "text": body if body is not None else body_of(rec.text)}
-    gates = _plan()[1]
+    gates = _field_gates()
     lowered: dict[str, str] = {}
     live = []
     for where, subject in subjects.items():
@@ -169,23 +168,33 @@ def _signals_of(rec: LogRecord, body: str | None = None) -> list[Signal]:
             gate = gates.get(where)
             if gate is not None:
                 low = lowered[where] = subject.lower()
-                if not _has_any(gate, low):
+                if not gate(low):
                     continue
         live.append(where)
     if not live:
         return _tail(rec, found)
-    for sig in _live_signatures(tuple(live)):
+    for sig, hinted, needs_words in _live_signatures(tuple(live)):
         if sig.kind in found:
             continue
         where = sig.where
         subject = subjects[where]
-        if sig.hint:
+        if hinted is not None:
             low = lowered.get(where)
             if low is None:
                 low = lowered[where] = subject.lower()
-            if not _has_any(sig.hint, low):
+            if not hinted(low):
                 continue
-        m = sig.regex.search(subject if where != "url" or sig.kind != "log_forging" else raw_url or "")
+        target = subject if where != "url" or sig.kind != "log_forging" else raw_url or ""
+        if needs_words is not None:  # words the pattern cannot match without (regex_gates)
+            if not needs_words.icase:
+                probe = target
+            elif target is subject and where in lowered and subject.isascii():
+                probe = lowered[where]  # fold() of ASCII is lower()
+            else:
+                probe = fold(target)
+            if not needs_words.met_by(probe):
+                continue
+        m = sig.regex.search(target)
         if not m:
             continue
         if sig.needs_url is not None and not (raw_url and sig.needs_url.search(raw_url)):
@@ -196,9 +205,21 @@ def _signals_of(rec: LogRecord, body: str | None = None) -> list[Signal]:
 
 
 @lru_cache(maxsize=64)
-def _live_signatures(live: tuple[str, ...]) -> tuple[Signature, ...]:
-    """The signatures of the fields a record has something in, in data-file order (first of a kind wins)."""
-    return tuple(s for s in signatures() if s.where in live)
+def _live_signatures(live: tuple[str, ...]) -> tuple[tuple[Signature, Callable[[str], bool] | None, Needs | None], ...]:
+    """The signatures of the fields a record has something in, in data-file order (first of a kind wins),
+    each with its hint test and the words its pattern cannot match without."""
+    return tuple((s, any_in(s.hint) if s.hint else None, _needs(s.regex)) for s in signatures() if s.where in live)
+
+
+@lru_cache(maxsize=256)
+def _needs(rx: re.Pattern) -> Needs | None:
+    return needs(rx)
+
+
+@lru_cache(maxsize=1)
+def _field_gates() -> dict[str, Callable[[str], bool]]:
+    """`_plan()`'s gates, each as one test (`regex_gates.any_in`)."""
+    return {where: any_in(words) for where, words in _plan()[1].items()}
 
 
 def _tail(rec: LogRecord, found: dict[str, Signal]) -> list[Signal]:
@@ -231,7 +252,10 @@ def status_of(rec: LogRecord) -> int | None:
         status = _error_status(rec.error_name)
         if status is not None:
             return status
-    m = STATUS.search(rec.message) if rec.message else None
+    msg = rec.message
+    if not msg or (_STATUS_NEEDS is not None and not _STATUS_NEEDS.met_by(msg)):
+        return None
+    m = STATUS.search(msg)
     return int(m.group(1)) if m else None
 
 
@@ -239,7 +263,10 @@ def user_of(rec: LogRecord) -> str | None:
     """The user a record is about: ctx.userId from the prefix, else a name in the message."""
     if rec.user:
         return rec.user
-    m = USER_IN_MESSAGE.search(rec.message or "")
+    msg = rec.message or ""
+    if _USER_NEEDS is not None and not _USER_NEEDS.met_by(fold(msg)):
+        return None
+    m = USER_IN_MESSAGE.search(msg)
     return m.group(1) if m else None
 
 
