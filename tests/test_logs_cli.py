@@ -68,6 +68,17 @@ def test_since_limits_the_records(tmp_path):
     assert run("logs", "analyze", f, "--since", "yesterday-ish").returncode == 2
 
 
+def test_a_secret_in_an_event_route_is_masked_in_the_events_list(tmp_path):
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
+    f = tmp_path / "app-web.log"
+    f.write_text(f"2026-12-03 10:00:00,000 WARN 1 [-/1.2.3.4/-/1ms GET /reset/{jwt}/../../etc/passwd] "
+                 "nodejs.BadRequestError: x\n")
+    res = run("logs", "analyze", f, "--format", "json")
+    assert jwt not in res.stdout
+    routes = [e["route"] for e in json.loads(res.stdout)["events"]]
+    assert routes and all(r.startswith("GET /reset/eyJ*") for r in routes), routes
+
+
 def test_redact_writes_masked_copies_that_still_parse(tmp_path):
     src = tmp_path / "logs"
     shutil.copytree(RECORDED / "egg3", src)

@@ -50,7 +50,8 @@ class Event:
 
     def to_dict(self) -> dict:
         return {"rule_id": self.rule, "kind": self.kind, "time": self.time.isoformat() if self.time else None,
-                "ip": self.ip, "user": sensitive.redact(self.user) if self.user else None, "route": self.route, "evidence": self.evidence,
+                "ip": self.ip, "user": sensitive.redact(self.user) if self.user else None,
+                "route": sensitive.redact(self.route) if self.route else None, "evidence": self.evidence,
                 "location": self.where, "logger": self.logger}
 
 
