@@ -17,12 +17,15 @@ What each peer does, so the comparison is honest:
                 records, no URL decoding, no per-IP windows, no secrets): the practical floor.
   fail2ban-regex  one failregex (CSRF failures per <HOST>) with date parsing per line: what a
                 fail2ban jail for Egg would run.
-  eggshield parse  records only (`logs export` work without writing): multi-line parsing floor.
-  eggshield analyze  everything: records, 20 signatures, URL decoding, 14 window rules, secret/PII
-                finders with Luhn/ID checksums, grouping. A log over 8 MB is parsed and scanned by
-                two worker processes (logs/parallel.py); peak MiB is the largest single process
-                (ru_maxrss), not the sum of parent and workers.
+  eggshield analyze  everything: records, 19 signatures, URL decoding, 14 window rules, secret/PII
+                finders (13 vendor key shapes, Luhn/ID checksums), grouping. Plain-text logs are
+                skimmed (logs/skim.py: records that provably carry nothing are counted, not
+                parsed); a log over 8 MB is split between two worker processes (logs/parallel.py);
+                peak MiB is the largest single process (ru_maxrss), not the sum of parent and workers.
   eggshield analyze, 1 core  the same with the parallel split switched off: the sequential path.
+  eggshield analyze, line by line  the same with the skim switched off: every record parsed into a
+                LogRecord and judged (what `logs watch` and JSON logs still do); its output is
+                byte-identical to the skim's (tests/test_logs_parallel.py).
 """
 
 from __future__ import annotations
