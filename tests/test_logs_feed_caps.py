@@ -199,3 +199,14 @@ def test_memory_stays_flat_when_every_ip_user_and_error_is_new(monkeypatch):
     big_bytes, big_items = held_after(40000)
     assert big_items == small_items, "four times the log, not one more item held"
     assert big_bytes <= small_bytes * 1.01, (small_bytes, big_bytes)  # longer IP strings only
+
+
+def test_a_flood_beyond_the_live_group_cap_is_reported_in_the_read_notes(tmp_path, monkeypatch):
+    monkeypatch.setattr(WindowEngine, "MAX_GROUPS", 5)
+    log = tmp_path / "app-web.log"
+    log.write_text("".join(f"2026-12-03 10:00:{i:02d},000 WARN 1 [-/10.9.0.{i}/-/1ms POST /login] "
+                           "nodejs.ForbiddenError: invalid csrf token\n" for i in range(20)))
+    notes = [str(n) for n in analyze.analyze([log]).read.notes]
+    assert any("not followed by the burst rules" in n and "over 5 sources" in n for n in notes), notes
+    monkeypatch.setattr(WindowEngine, "MAX_GROUPS", 50000)
+    assert analyze.analyze([log]).read.notes == []

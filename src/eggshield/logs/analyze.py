@@ -312,15 +312,15 @@ def analyze(paths: list[Path], since: datetime | None = None, ruleset: RuleSet |
     planned = parallel.plan(paths)
     if planned is not None:
         parallel.analyze_parallel(planned, analyzer, result, since)
-        return analyzer.analysis
-    one = parallel.single_text_log(paths)
-    if one is not None:
+    elif (one := parallel.single_text_log(paths)) is not None:
         parallel.analyze_one(*one, analyzer, result, since)
-        return analyzer.analysis
-    many = parallel.text_logs(paths)
-    if many is not None:
+    elif (many := parallel.text_logs(paths)) is not None:
         parallel.analyze_many(many, analyzer, result, since)
-        return analyzer.analysis
-    for rec in read_records(paths, since=since, result=result):
-        analyzer.feed(rec)
+    else:
+        for rec in read_records(paths, since=since, result=result):
+            analyzer.feed(rec)
+    if analyzer.engine.untracked:
+        result.notes.append(InputProblem("(alert rules)", f"{analyzer.engine.untracked:,} signal(s) from new sources "
+                                         f"not followed by the burst rules: over {WindowEngine.MAX_GROUPS:,} "
+                                         "sources were active within one window (a flood)"))
     return analyzer.analysis
