@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from eggshield.finding import InputProblem
-from eggshield.logs import sensitive
+from eggshield.logs import prefilter, sensitive
 from eggshield.logs.record import LogRecord
 from eggshield.logs.signals import body_of, signals_of, user_of
 from eggshield.logs.source import ReadResult, read_records
@@ -169,8 +169,11 @@ class Analyzer:
         self.keep_events = keep_events
         self.analysis = Analysis(read=ReadResult(), rules=self.ruleset)
         self._bursts: dict[tuple[str, str], int] = {}  # (finding, alert rule id) -> burst groups opened
+        self._quiet = prefilter.record_quiet_judge(secrets)
 
     def feed(self, rec: LogRecord) -> list[Alert]:
+        if self._quiet(rec):  # most records: nothing `prepare` could find (logs/prefilter.py)
+            return []
         found = prepare(rec, self.secrets)
         return self.feed_prepared(rec, *found) if found is not None else []
 

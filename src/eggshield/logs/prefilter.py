@@ -26,6 +26,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from eggshield.logs import sensitive, signals
+from eggshield.logs.record import LogRecord
 
 _DIGITS = bytes.maketrans(b"123456789", b"000000000")  # bytes: translate() on str is 8x slower
 CONTROL = re.compile(b"[\x00-\x08\x0b-\x1f\x7f]")
@@ -81,6 +82,30 @@ def body_quiet_judge(secrets: bool) -> Callable[[str], bool]:
                 memo.clear()
             memo[norm] = verdict
         return verdict
+
+    return quiet
+
+
+def record_quiet_judge(secrets: bool) -> Callable[[LogRecord], bool]:
+    """A function telling whether a parsed record (text or JSON format) is quiet: the same tests as
+    `skim` applies to a block's records, on the record's fields. For the line-by-line readers (JSON
+    logs, `logs watch`), which then skip `analyze.prepare` on most records.
+
+    Beyond skim's tests it requires what only a parser sets from trigger words anyway (an error name,
+    properties, the control-chars flag), so it holds for a record however it was made."""
+    quiet_body = body_quiet_judge(secrets)
+
+    def quiet(rec: LogRecord) -> bool:
+        if rec.level == "ERROR" or rec.error_name is not None or rec.props:
+            return False
+        flags = rec.flags
+        if flags and ("out-of-order" in flags or "control-chars" in flags):
+            return False
+        url = rec.url
+        if url is not None and not url_is_quiet(url):
+            return False
+        text = rec.text
+        return text.isascii() and quiet_body(text)
 
     return quiet
 
